@@ -1,0 +1,1 @@
+"""Floor 3: scenarios, run directories, plots and the command line."""

@@ -1,0 +1,1 @@
+"""Floor 1: keys, transactions, blocks, reputation and the consensus state machine (to come)."""
