@@ -27,11 +27,10 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from numpy.typing import NDArray
 from skyfield.constants import DAY_S
 from skyfield.sgp4lib import theta_GMST1982
 
-FloatArray = NDArray[np.float64]
+from .arrays import FloatArray
 
 __all__ = ["teme_to_itrs", "teme_to_itrs_rotation"]
 

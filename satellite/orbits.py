@@ -31,11 +31,9 @@ from sgp4.earth_gravity import wgs72
 from skyfield.constants import DAY_S
 from skyfield.timelib import Time
 
+from .arrays import BoolArray, FloatArray
 from .frames import teme_to_itrs
 from .tle import TleRecord
-
-FloatArray = NDArray[np.float64]
-BoolArray = NDArray[np.bool_]
 
 __all__ = [
     "Constellation",

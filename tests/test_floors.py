@@ -26,7 +26,7 @@ MAY_IMPORT_PROJECT = {
     "emulator": {"satellite", "ledger", "market", "nodes"},
 }
 
-# Libraries floor 1 may use; the stdlib is allowed except what would bring I/O, threads or a wall clock.
+# Libraries floor 1 may use; the stdlib is allowed, except what brings I/O, threads or a clock.
 MAY_IMPORT_LIBRARY = {
     "satellite": {"numpy", "scipy", "skyfield", "sgp4", "networkx"},
     "ledger": {"coincurve", "Crypto", "orjson"},
@@ -66,12 +66,14 @@ def violations_in(package: str, module: Path, source: str) -> list[Violation]:
             continue
         if top in FLOOR:
             if top not in MAY_IMPORT_PROJECT[package]:
-                why = f"{package} (floor {FLOOR[package]}) may not import {top} (floor {FLOOR[top]})"
+                why = (
+                    f"{package} (floor {FLOOR[package]}) may not import {top} (floor {FLOOR[top]})"
+                )
                 found.append(Violation(module, line, name, why))
         elif FLOOR[package] == 1:
             if top in sys.stdlib_module_names:
                 if top in FORBIDDEN_ON_FLOOR_1:
-                    why = "floor 1 is sans-I/O: no sockets, threads, asyncio, wall clock or global RNG"
+                    why = "floor 1 is sans-I/O: no sockets, threads, asyncio, clock or global RNG"
                     found.append(Violation(module, line, name, why))
             elif top not in MAY_IMPORT_LIBRARY[package] and top != "__future__":
                 allowed = ", ".join(sorted(MAY_IMPORT_LIBRARY[package]))
