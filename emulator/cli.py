@@ -79,6 +79,7 @@ def _summary_table(summary: dict[str, object]) -> Table:
         ("satellites propagated", "satellites"),
         ("satellites failed", "satellites_failed"),
         ("cells in region", "cells"),
+        ("cell radius (km)", "cell_radius_km"),
         ("satellites visible from region centre (mean)", "visible_satellites_mean"),
         ("satellites serving beams (mean)", "serving_satellites_mean"),
         ("users", "users"),

@@ -81,6 +81,7 @@ def _summary(plan: Plan, ephemeris: Ephemeris, stats: CoverageStats) -> dict[str
         "satellites_failed": len(failures),
         "propagation_failures": failures,
         "cells": len(plan.cells),
+        "cell_radius_km": round(float(plan.cells.cell_radius_km), 3),
         "beam_bandwidth_hz": float(plan.beams.bandwidth_hz),
         "noise_power_dbw": round(float(10.0 * np.log10(plan.beams.noise_power_w)), 2),
         **stats.summary(),
@@ -103,6 +104,7 @@ def _plot(
         user_sinr_db=stats.user_mean_sinr_db(),
         track_itrs_km=ephemeris.position_itrs_km[:, served, :],
         track_names=[ephemeris.names[i] for i in served],
+        region_radius_km=plan.loaded.scenario.region.radius_km,
     )
     plots.sinr_cdf(
         plot_dir / "sinr_cdf.png",

@@ -19,7 +19,7 @@ from satellite.beamplan import BeamPlan
 from satellite.cells import CellGrid, cell_radius_km, hex_grid
 from satellite.coverage import CoverageModel
 from satellite.ground import GroundPoints, place_users
-from satellite.orbits import Constellation, constellation_from_tles, walker_delta
+from satellite.orbits import Constellation, constellation_from_tles, propagate, walker_delta
 from satellite.presets import get_preset
 from satellite.tle import read_tle_file
 
@@ -66,12 +66,18 @@ class Plan:
             paper_literal=scenario.beams.paper_literal,
             shadowing_std_db=scenario.beams.shadowing_std_db,
         )
+        constellation = _constellation(loaded, ts)
+        times = _times(ts, scenario.time.start, scenario.time.duration_s, scenario.time.step_s)
         region = scenario.region
+        radius_km = scenario.beams.cell_radius_km
+        if radius_km is None:
+            altitude_km = propagate(constellation, times[:1]).median_altitude_km()
+            radius_km = cell_radius_km(preset.theta_3db_rad, altitude_km)
         cells = hex_grid(
             centre_lat_deg=region.centre_lat_deg,
             centre_lon_deg=region.centre_lon_deg,
             region_radius_km=region.radius_km,
-            cell_radius_km=cell_radius_km(preset.theta_3db_rad, preset.altitude_km),
+            cell_radius_km=radius_km,
         )
         users = place_users(
             centre_lat_deg=region.centre_lat_deg,
@@ -86,8 +92,8 @@ class Plan:
         return cls(
             loaded=loaded,
             timescale=ts,
-            constellation=_constellation(loaded, ts),
-            times=_times(ts, scenario.time.start, scenario.time.duration_s, scenario.time.step_s),
+            constellation=constellation,
+            times=times,
             cells=cells,
             users=users,
             beams=beams,

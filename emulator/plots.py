@@ -11,7 +11,7 @@ from numpy.typing import NDArray
 
 from satellite.arrays import FloatArray
 from satellite.cells import CellGrid
-from satellite.geodesy import azimuthal_equidistant_inverse, geodetic_from_itrs
+from satellite.geodesy import azimuthal_equidistant_inverse, destination, geodetic_from_itrs
 from satellite.ground import GroundPoints
 
 
@@ -37,8 +37,11 @@ def coverage_map(
     user_sinr_db: FloatArray,
     track_itrs_km: FloatArray,
     track_names: list[str],
+    region_radius_km: float,
 ) -> None:
     """Satellite ground tracks, beam cells by reuse colour and users by mean SINR, over the region.
+
+    Tracks end in a triangle at the satellite's last position; the dashed circle is the region.
 
     Args:
         path: PNG to write.
@@ -50,6 +53,7 @@ def coverage_map(
         user_sinr_db: Each user's mean SINR over the run (NaN: never covered).
         track_itrs_km: Positions of the satellites that served the region, (3, S, T).
         track_names: Their names.
+        region_radius_km: Radius of the region, drawn as its boundary.
     """
     figure = Figure(figsize=(9.0, 7.5), layout="constrained")
     axes = figure.add_subplot()
@@ -68,7 +72,13 @@ def coverage_map(
     for k, name in enumerate(track_names):
         lon_track = np.unwrap(lon_deg[k], period=360.0)
         axes.plot(lon_track, lat_deg[k], color="#444444", linewidth=0.7, alpha=0.7)
+        axes.plot(lon_track[-1], lat_deg[k][-1], marker="^", markersize=4, color="#444444")
         axes.annotate(name, (lon_track[-1], lat_deg[k][-1]), fontsize=5, color="#444444")
+    bearing_deg = np.linspace(0.0, 360.0, 181)
+    edge_lat_deg, edge_lon_deg = destination(
+        cells.centre_lat_deg, cells.centre_lon_deg, bearing_deg, region_radius_km
+    )
+    axes.plot(edge_lon_deg, edge_lat_deg, color="black", linewidth=1.0, linestyle="--")
     covered = np.isfinite(user_sinr_db)
     axes.scatter(
         users.lon_deg[~covered],

@@ -33,6 +33,7 @@ from skyfield.timelib import Time
 
 from .arrays import BoolArray, FloatArray
 from .frames import teme_to_itrs
+from .geodesy import geodetic_from_itrs
 from .tle import TleRecord
 
 __all__ = [
@@ -222,6 +223,25 @@ class Ephemeris:
             self.velocity_itrs_km_s[:, :, k],
             self.error_code[:, k] == 0,
         )
+
+    def geodetic(self) -> tuple[FloatArray, FloatArray, FloatArray]:
+        """Sub-satellite latitude and longitude [deg] and height [km] on WGS84, each ``(S, T)``.
+
+        NaN where propagation failed.
+        """
+        return geodetic_from_itrs(self.position_itrs_km)
+
+    def median_altitude_km(self, k: int = 0) -> float:
+        """Median height above WGS84 of the satellites that propagated at time index ``k``.
+
+        Raises:
+            ValueError: No satellite propagated at that time.
+        """
+        valid = self.error_code[:, k] == 0
+        if not valid.any():
+            raise ValueError(f"no satellite propagated at {self.t[k].utc_iso()}")
+        _, _, height_km = geodetic_from_itrs(self.position_itrs_km[:, valid, k])
+        return float(np.median(height_km))
 
 
 def propagate(constellation: Constellation, t: Any) -> Ephemeris:

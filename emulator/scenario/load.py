@@ -340,6 +340,8 @@ def _unset_note(model: BaseModel, key: str) -> str:
     """What an unset optional field means, for the comment that stands in for it."""
     if isinstance(model, BeamsConfig) and key == "min_elevation_deg":
         return f"not set; the preset's value applies ({model.resolved_min_elevation_deg:g})"
+    if isinstance(model, BeamsConfig) and key == "cell_radius_km":
+        return "not set; h·tan(θ_3dB) at the constellation's median altitude applies"
     return "not set"
 
 

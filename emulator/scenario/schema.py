@@ -226,6 +226,15 @@ class BeamsConfig(_Table):
         lt=90.0,
         description="Minimum elevation ε_min for service; default: the preset's.",
     )
+    cell_radius_km: float | None = Field(
+        default=None,
+        gt=0.0,
+        le=2000.0,
+        description=(
+            "Circumradius R_c of the hexagonal cells; default h·tan(θ_3dB) with h the"
+            " constellation's median altitude at the start (−3 dB at the cell edge at nadir)."
+        ),
+    )
     interference_rings: int = Field(
         default=6, ge=0, le=20, description="Rings of co-channel beams summed in eq. (3)."
     )

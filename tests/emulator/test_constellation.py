@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import math
 import os
 import subprocess
 import sys
@@ -10,6 +11,9 @@ from pathlib import Path
 
 import orjson
 import pytest
+
+from emulator.plan import Plan
+from emulator.scenario import load_scenario
 
 ROOT = Path(__file__).resolve().parents[2]
 TLE = ROOT / "data" / "tle" / "starlink-2022-09.tle"
@@ -103,6 +107,15 @@ def test_coverage_csv_has_units_and_one_row_per_step_and_user(
     assert summary["satellites"] == 2990
     assert summary["steps"] == 4 and summary["users"] == 40
     assert summary["sinr_db_p5"] <= summary["sinr_db_p50"] <= summary["sinr_db_p95"]
+    # R_c = h·tan(θ_3dB) with h the fleet's median altitude (≈ 550 km) and θ_3dB = 1.5°.
+    assert summary["cell_radius_km"] == pytest.approx(550.0 * math.tan(math.radians(1.5)), rel=0.03)
+
+
+def test_a_scenario_can_set_the_cell_radius(tmp_path: Path) -> None:
+    scenario = tmp_path / "small.toml"
+    scenario.write_text(SMALL.replace("reuse = 4", "reuse = 4\ncell_radius_km = 20.0"), "utf-8")
+    plan = Plan.from_scenario(load_scenario(scenario))
+    assert plan.cells.cell_radius_km == 20.0
 
 
 def test_the_same_scenario_gives_the_same_coverage(

@@ -250,3 +250,21 @@ def test_walker_property_layout(
     assert ephemeris.valid.all()
     radius_km = np.linalg.norm(ephemeris.position_itrs_km, axis=0)
     assert np.abs(radius_km - WGS72_RADIUS_KM - altitude_km).max() < 25.0
+
+
+def test_geodetic_and_median_altitude_of_the_starlink_shells(
+    ts: Any, starlink: list[TleRecord]
+) -> None:
+    ephemeris = propagate(constellation_from_tles(starlink), ts.utc(2022, 9, 14, 0, [0.0, 10.0]))
+    lat_deg, lon_deg, height_km = ephemeris.geodetic()
+    assert lat_deg.shape == lon_deg.shape == height_km.shape == (2990, 2)
+    assert np.nanmax(np.abs(lat_deg)) < 98.0  # the highest-inclination shell is 97.6°
+    assert 530.0 < ephemeris.median_altitude_km() < 570.0  # most of the 2022 fleet flies at 550 km
+
+
+def test_median_altitude_needs_a_satellite_that_propagated(ts: Any, tmp_path: Path) -> None:
+    doomed = _with_checksum(LINE1[:53] + " 50000+0" + LINE1[61:])
+    path = _write(tmp_path, "DOOMED", doomed, LINE2)
+    ephemeris = propagate(constellation_from_tles(read_tle_file(path)), ts.utc(2022, 9, 30))
+    with pytest.raises(ValueError, match="no satellite propagated"):
+        ephemeris.median_altitude_km()
