@@ -15,42 +15,14 @@ from skyfield.framelib import itrs
 
 from satellite.frames import teme_to_itrs_rotation
 from satellite.orbits import Constellation, constellation_from_tles, propagate, walker_delta
-from satellite.tle import TleRecord, read_tle_file, tle_checksum
+from satellite.tle import TleRecord, read_tle_file
 
-TLE_DIR = Path(__file__).parents[2] / "data" / "tle"
-STARLINK = TLE_DIR / "starlink-2022-09.tle"
-ONEWEB = TLE_DIR / "oneweb-2022-09.tle"
 WGS72_RADIUS_KM = 6378.135
-
-NAME = "STARLINK-24"
-LINE1 = "1 44238U 19029D   22257.46316094  .00217935  00000+0  35067-2 0  9992"
-LINE2 = "2 44238  53.0028  47.8601 0007663 290.4472  69.5712 15.51686006181960"
-NAME_B = "STARLINK-71"
-LINE1_B = "1 44252U 19029T   22257.66652686  .00210967  00000+0  31977-2 0  9994"
-LINE2_B = "2 44252  52.9931  41.1318 0006495 306.7007  53.3405 15.53381077183735"
 
 
 @pytest.fixture(scope="module")
 def ts() -> Any:
     return load.timescale()
-
-
-@pytest.fixture(scope="module")
-def starlink() -> list[TleRecord]:
-    return read_tle_file(STARLINK, "STARLINK-*")
-
-
-def _with_checksum(line: str) -> str:
-    return line[:68] + str(tle_checksum(line))
-
-
-def _write(tmp_path: Path, *lines: str) -> Path:
-    path = tmp_path / "bad.tle"
-    path.write_text("\n".join(lines) + "\n")
-    return path
-
-
-# --- reading ----------------------------------------------------------------------------------
 
 
 def test_constellation_basics(starlink: list[TleRecord]) -> None:
@@ -103,11 +75,8 @@ def test_scalar_time_is_one_time_step(ts: Any, starlink: list[TleRecord]) -> Non
     np.testing.assert_allclose(one.velocity_itrs_km_s[:, :, 0], both.velocity_itrs_km_s[:, :, 1])
 
 
-def test_a_failing_satellite_is_masked_with_its_reason(ts: Any, tmp_path: Path) -> None:
-    # B* = 0.5 /earth-radii (real Starlink: 3.5e-3) makes the orbit decay within a day.
-    doomed = _with_checksum(LINE1[:53] + " 50000+0" + LINE1[61:])
-    path = _write(tmp_path, "DOOMED", doomed, LINE2, NAME_B, LINE1_B, LINE2_B)
-    constellation = constellation_from_tles(read_tle_file(path))
+def test_a_failing_satellite_is_masked_with_its_reason(ts: Any, decaying_tle: Path) -> None:
+    constellation = constellation_from_tles(read_tle_file(decaying_tle))
     t = ts.utc(2022, 9, 14, 12, np.array([0.0, 1440.0, 3 * 1440.0, 10 * 1440.0]))
     ephemeris = propagate(constellation, t)
     assert ephemeris.valid.tolist() == [[True, False, False, False], [True] * 4]
@@ -262,9 +231,8 @@ def test_geodetic_and_median_altitude_of_the_starlink_shells(
     assert 530.0 < ephemeris.median_altitude_km() < 570.0  # most of the 2022 fleet flies at 550 km
 
 
-def test_median_altitude_needs_a_satellite_that_propagated(ts: Any, tmp_path: Path) -> None:
-    doomed = _with_checksum(LINE1[:53] + " 50000+0" + LINE1[61:])
-    path = _write(tmp_path, "DOOMED", doomed, LINE2)
-    ephemeris = propagate(constellation_from_tles(read_tle_file(path)), ts.utc(2022, 9, 30))
+def test_median_altitude_needs_a_satellite_that_propagated(ts: Any, decaying_tle: Path) -> None:
+    doomed = constellation_from_tles(read_tle_file(decaying_tle)).subset([0])
+    ephemeris = propagate(doomed, ts.utc(2022, 9, 30))
     with pytest.raises(ValueError, match="no satellite propagated"):
         ephemeris.median_altitude_km()
