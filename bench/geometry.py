@@ -93,7 +93,7 @@ def main() -> None:
     parser.add_argument("--beams", type=int, default=48)
     parser.add_argument("--reuse", type=int, default=4)
     args = parser.parse_args()
-    console = Console()
+    console = Console(width=max(Console().width, 110))
     ts = load.timescale(builtin=True)
     records, t_parse = timed(read_tle_file, TLE, "STARLINK-*")
     constellation = constellation_from_tles(records)
