@@ -7,14 +7,15 @@ SCENARIO ?= scenarios/default.toml
 PYTEST_ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help run test setup lint format bench constellation clean
+.PHONY: help run test setup lint format bench soak constellation clean
 
 help:
 	@echo "make run            emulate scenarios/default.toml and write runs/<name>-<UTC time>/"
 	@echo "make test           run the test suite (creates .venv first when needed)"
 	@echo "make constellation  SCENARIO=path.toml: coverage run of one scenario"
 	@echo "make lint           ruff check, ruff format --check, mypy"
-	@echo "make bench          geometry benchmark (prints a table)"
+	@echo "make bench          benchmarks: geometry, ledger, consensus (print tables)"
+	@echo "make soak           10,000 seeded consensus simulations with faults"
 	@echo "make setup          create .venv and install satedge with its dev tools"
 	@echo "make clean          remove .venv, runs/ and caches"
 
@@ -50,7 +51,10 @@ format: $(STAMP)
 	$(BIN)/ruff format .
 
 bench: $(STAMP)
-	$(BIN)/python bench/geometry.py
+	@for script in bench/*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
+
+soak: $(STAMP)
+	$(BIN)/python -m ledger.consensus.pool --seeds 10000
 
 clean:
 	rm -rf $(VENV) runs build *.egg-info .pytest_cache .mypy_cache .ruff_cache .hypothesis
