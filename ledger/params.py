@@ -12,14 +12,14 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
+from fractions import Fraction
 
 from ledger.encoding import Record
 from ledger.errors import InvalidParams
-from ledger.evidence_kinds import DEFAULT_EVIDENCE_WEIGHTS_MILLI, EvidenceKind
+from ledger.evidence_kinds import DEFAULT_EVIDENCE_WEIGHTS_MILLI, PPM, EvidenceKind
+from ledger.opinion import ReputationParams
 
 __all__ = ["DEFAULT_EVIDENCE_WEIGHTS", "ChainParams", "EvidenceWeight"]
-
-PPM = 1_000_000
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -158,6 +158,18 @@ class ChainParams(Record):
             if weight.kind == kind:
                 return weight.weight_milli
         raise InvalidParams(f"params.evidence_weights: no weight for {kind.name}")
+
+    def reputation_params(self) -> ReputationParams:
+        """The reputation model's parameters (exact fractions) as the chain fixes them."""
+        return ReputationParams(
+            phi=Fraction(self.phi_ppm, PPM),
+            threshold=Fraction(self.reputation_threshold_ppm, PPM),
+            decay=Fraction(self.decay_ppm, PPM),
+            positive_weight_milli=self.positive_weight_milli,
+            negative_weight_milli=self.negative_weight_milli,
+            evidence_weights_milli={w.kind: w.weight_milli for w in self.evidence_weights},
+            genesis_trust_milli=self.genesis_trust_milli,
+        )
 
     def replace(self, **changes: object) -> ChainParams:
         """A copy with some parameters changed, validated."""

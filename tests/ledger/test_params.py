@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from fractions import Fraction
+
 import pytest
 
 from ledger.errors import InvalidParams
 from ledger.evidence_kinds import DEFAULT_EVIDENCE_WEIGHTS_MILLI, EvidenceKind
+from ledger.opinion import ReputationParams
 from ledger.params import ChainParams, EvidenceWeight
 
 
@@ -54,3 +57,16 @@ def test_replace_validates() -> None:
     assert params.replace(min_fee=3).min_fee == 3
     with pytest.raises(InvalidParams):
         params.replace(max_tx_bytes=0)
+
+
+def test_reputation_params_are_the_chain_params_as_exact_fractions() -> None:
+    params = ChainParams.default(phi_ppm=400_000, reputation_threshold_ppm=550_000)
+    reputation = params.reputation_params()
+    assert reputation.phi == Fraction(2, 5)
+    assert reputation.threshold == Fraction(11, 20)
+    assert reputation.decay == 1
+    assert reputation.genesis_trust_milli == params.genesis_trust_milli
+    assert reputation.evidence_weights_milli == {
+        w.kind: w.weight_milli for w in params.evidence_weights
+    }
+    assert ReputationParams() == ChainParams.default().reputation_params()
