@@ -103,7 +103,9 @@ def test_canonical_refuses_what_has_no_canonical_form(bad: Any) -> None:
         (b'{"a":[1,2.5]}', WrongType, "a[1]"),
     ],
 )
-def test_decode_rejects_non_canonical_input(data: bytes, error: type, field: str) -> None:
+def test_decode_rejects_non_canonical_input(
+    data: bytes, error: type[DecodeError], field: str
+) -> None:
     with pytest.raises(error) as caught:
         decode_canonical(data, max_bytes=50)
     assert caught.value.field == field
@@ -131,7 +133,7 @@ def _fields(**changes: Any) -> bytes:
     ],
 )
 def test_records_reject_wrong_fields_by_name(
-    changes: dict[str, Any], error: type, field: str
+    changes: dict[str, Any], error: type[DecodeError], field: str
 ) -> None:
     with pytest.raises(error) as caught:
         Outer.decode(_fields(**changes), max_bytes=1000)
