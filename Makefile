@@ -15,7 +15,7 @@ help:
 	@echo "make constellation  SCENARIO=path.toml: coverage run of one scenario"
 	@echo "make lint           ruff check, ruff format --check, mypy"
 	@echo "make bench          benchmarks: geometry, ledger, consensus (print tables)"
-	@echo "make soak           10,000 seeded consensus simulations with faults"
+	@echo "make soak           10,000 seeded consensus simulations with faults, 1,000 on the real chain"
 	@echo "make setup          create .venv and install satedge with its dev tools"
 	@echo "make clean          remove .venv, runs/ and caches"
 
@@ -55,6 +55,7 @@ bench: $(STAMP)
 
 soak: $(STAMP)
 	$(BIN)/python -m ledger.consensus.pool --seeds 10000
+	$(BIN)/python -m ledger.consensus.chainpool --seeds 1000
 
 clean:
 	rm -rf $(VENV) runs build *.egg-info .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -44,6 +44,9 @@ class ChainParams(Record):
     Attributes:
         pow_difficulty: Difficulty coefficient D: a PoW hash is valid when, read as a big-endian
             integer, it is below ``2**256 // D`` (so D hashes are expected per valid nonce).
+            A validator's attempt budget per round (its compute power) should be several
+            times D, or rounds often elect nobody: the default 16 against 64 attempts gives
+            each validator a valid claim with probability 1 − (15/16)^64 ≈ 98 %.
         reputation_threshold_ppm: Miner eligibility: rep̄ = rep/N ≥ this (SCIENCE.md §4).
         phi_ppm: φ, the weight of uncertainty Ind in rep (eq. 6), in [0, 10⁶].
         decay_ppm: λ per round for the time-decayed counts (SCIENCE.md §4), in (0, 10⁶].
@@ -54,6 +57,10 @@ class ChainParams(Record):
         propose_timeout_ms, vote_timeout_ms, commit_timeout_ms: Consensus step timeouts at
             round 0; ``timeout_delta_ms`` is added per round (Tendermint Algorithm 1).
         max_resends: How often a leader re-sends data to objectors.
+        evidence_max_age: A block at height H accepts proof that a block was (in)valid at
+            height e (false verdict, invalid block, manipulated price) only for
+            ``H − evidence_max_age ≤ e < H``: every node keeps what it needs to re-check the
+            blocks of that window, and older proof is refused alike on every node.
         max_block_txs, max_block_bytes, max_tx_bytes: Size limits.
         max_allocations: Most allocations in one bulk transfer or payment.
         min_fee: Smallest fee accepted, base units.
@@ -73,6 +80,7 @@ class ChainParams(Record):
     commit_timeout_ms: int
     timeout_delta_ms: int
     max_resends: int
+    evidence_max_age: int
     max_block_txs: int
     max_block_bytes: int
     max_tx_bytes: int
@@ -84,7 +92,7 @@ class ChainParams(Record):
     def default(cls, **overrides: object) -> ChainParams:
         """Defaults from SCIENCE.md §4 and sensible emulator values; keywords override them."""
         values: dict[str, object] = {
-            "pow_difficulty": 1 << 12,
+            "pow_difficulty": 16,
             "reputation_threshold_ppm": 600_000,
             "phi_ppm": 500_000,
             "decay_ppm": 1_000_000,
@@ -97,6 +105,7 @@ class ChainParams(Record):
             "commit_timeout_ms": 1_000,
             "timeout_delta_ms": 500,
             "max_resends": 3,
+            "evidence_max_age": 16,
             "max_block_txs": 5_000,
             "max_block_bytes": 8 << 20,
             "max_tx_bytes": 4 << 20,
@@ -120,6 +129,7 @@ class ChainParams(Record):
             "propose_timeout_ms",
             "vote_timeout_ms",
             "commit_timeout_ms",
+            "evidence_max_age",
             "max_block_txs",
             "max_block_bytes",
             "max_tx_bytes",

@@ -14,12 +14,16 @@ certificate the machine has verified.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
-from ledger.consensus.evidence import EvidenceKind
 from ledger.consensus.messages import Certificate
 from ledger.consensus.validators import ValidatorSet
+from ledger.evidence_kinds import EvidenceKind
+
+if TYPE_CHECKING:
+    from ledger.params import ChainParams
 
 __all__ = ["Application", "ConsensusParams"]
 
@@ -76,7 +80,11 @@ class ConsensusParams:
     """Timeouts (ms), PoW difficulty and budget, and bounds on what peers can make us hold.
 
     Timeouts grow linearly with the round, ``base + round · delta`` (Tendermint §4, so that after
-    GST they eventually exceed the message delay).
+    GST they eventually exceed the message delay). ``pow_difficulty`` is the coefficient D of
+    :mod:`.pow` (target ``2**256 // D``). A chain's genesis fixes the timeouts, D and the resend
+    bound: build the parameters of a chain with :meth:`from_chain`; the defaults here serve the
+    toy application. ``pow_attempts`` (the node's compute power) and the bounds on buffered
+    messages are local to a node, not chain rules.
     """
 
     timeout_elect_ms: int = 200
@@ -89,7 +97,7 @@ class ConsensusParams:
     timeout_precommit_delta_ms: int = 100
     rebroadcast_ms: int = 1000
     timeout_commit_ms: int = 1000
-    pow_difficulty_bits: int = 4
+    pow_difficulty: int = 16
     pow_attempts: int = 64
     max_message_bytes: int = 1 << 23
     max_resends: int = 2
@@ -97,6 +105,44 @@ class ConsensusParams:
     max_round_ahead: int = 256
     catchup_batch: int = 8
     max_catchup_replies: int = 16
+
+    @classmethod
+    def from_chain(cls, params: ChainParams, **local: int) -> ConsensusParams:
+        """The consensus parameters a chain's genesis fixes, plus a node's local settings.
+
+        ``propose_timeout_ms`` → propose; ``vote_timeout_ms`` → the PoW election, prevote and
+        precommit steps; ``timeout_delta_ms`` → every per-round increment; ``commit_timeout_ms``
+        → the block interval; ``pow_difficulty`` → D; ``max_resends``; a message must hold a
+        block of ``max_block_bytes`` (hex-encoded, hence twice its size) plus its certificate.
+
+        Args:
+            params: The chain parameters (``ledger.params.ChainParams``).
+            **local: Node-local fields (``pow_attempts``, ``rebroadcast_ms``, bounds).
+
+        Raises:
+            ValueError: ``local`` names a field the chain fixes, or no field at all.
+        """
+        fixed: dict[str, int] = {
+            "timeout_elect_ms": params.vote_timeout_ms,
+            "timeout_elect_delta_ms": params.timeout_delta_ms,
+            "timeout_propose_ms": params.propose_timeout_ms,
+            "timeout_propose_delta_ms": params.timeout_delta_ms,
+            "timeout_prevote_ms": params.vote_timeout_ms,
+            "timeout_prevote_delta_ms": params.timeout_delta_ms,
+            "timeout_precommit_ms": params.vote_timeout_ms,
+            "timeout_precommit_delta_ms": params.timeout_delta_ms,
+            "timeout_commit_ms": params.commit_timeout_ms,
+            "pow_difficulty": params.pow_difficulty,
+            "max_resends": params.max_resends,
+            "max_message_bytes": 2 * params.max_block_bytes + (1 << 20),
+        }
+        names = {f.name for f in dataclasses.fields(cls)}
+        for name in local:
+            if name in fixed:
+                raise ValueError(f"ConsensusParams.{name} is fixed by the chain parameters")
+            if name not in names:
+                raise ValueError(f"ConsensusParams has no field {name!r}")
+        return cls(**fixed, **local)
 
     def timeout_ms(self, kind: int, round_: int) -> int:
         """The delay of timer ``kind`` (a ``TimeoutKind``) in ``round_``."""

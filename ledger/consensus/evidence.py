@@ -1,21 +1,23 @@
-"""Provable offences: the coded table of evidence kinds and self-contained proofs of each.
+"""Provable offences of consensus: self-contained proofs of the chain's evidence kinds.
 
-Evidence kinds are a named table (plenum ``suspicion_codes.py``). Every :class:`Evidence` carries
-the offender's own signed messages (canonical bytes of a :class:`Vote` or
-:class:`ProposalHeader`), plus the block when validity is at stake, so any node can check it
-with :func:`verify_evidence` without trusting the reporter:
+The kinds are the chain's one coded table, :class:`ledger.evidence_kinds.EvidenceKind` (plenum
+``suspicion_codes.py``; re-exported here), whose weights on Nn the genesis parameters fix. Every
+:class:`Evidence` carries the offender's own signed messages (canonical bytes of a :class:`Vote`
+or :class:`ProposalHeader`), plus the block when validity is at stake, so any node can check it
+with :func:`verify_evidence` without trusting the reporter. Consensus proves six kinds
+(``TRADE_FRAUD`` and ``TIMEOUT`` have no consensus proof):
 
-==================  ==============================================================  ========
-kind                proof                                                           SCIENCE §4
-==================  ==============================================================  ========
-EQUIVOCATION        two different signed proposals, or votes of one step, for (h, r)  Nn 10
-MISSING_WATERMARK   a signed APPROVE vote with an empty challenge ϕ                   Nn 2
-FORGED_WATERMARK    a signed APPROVE vote whose ϕ is not the proposer's challenge     Nn 2
-FALSE_VERDICT       a signed vote and the block: APPROVE of an invalid block, or      Nn 2
+==================  ==============================================================
+kind                proof
+==================  ==============================================================
+EQUIVOCATION        two different signed proposals, or votes of one step, for (h, r)
+FORGED_WATERMARK    a signed APPROVE vote whose ϕ is not the proposer's challenge
+MISSING_WATERMARK   a signed APPROVE vote with an empty challenge ϕ
+FALSE_VERDICT       a signed vote and the block: APPROVE of an invalid block, or
                     OBJECT (application reason) to a valid one
-INVALID_BLOCK       a signed proposal header and its block, which the app rejects     Nn 5
-MANIPULATED_PRICE   as INVALID_BLOCK, where the app's reason is a wrong price         Nn 5
-==================  ==============================================================  ========
+INVALID_BLOCK       a signed proposal header and its block, which the app rejects
+MANIPULATED_PRICE   as INVALID_BLOCK, where the app's reason is a wrong price
+==================  ==============================================================
 
 An offence is identified by :attr:`Evidence.key` = (kind, offender, height, round, step); a
 machine records each key once, and a chain accepts each key once. Local observations that
@@ -27,7 +29,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from enum import IntEnum
 
 from ledger.consensus.messages import (
     APP_REASON_MAX,
@@ -40,19 +41,9 @@ from ledger.consensus.messages import (
 )
 from ledger.consensus.validators import ValidatorSet
 from ledger.encoding import DecodeError, Record
+from ledger.evidence_kinds import EvidenceKind
 
 __all__ = ["Evidence", "EvidenceKey", "EvidenceKind", "conflicting", "verify_evidence"]
-
-
-class EvidenceKind(IntEnum):
-    """What an offence is (module docstring for the proofs)."""
-
-    EQUIVOCATION = 1
-    MISSING_WATERMARK = 2
-    FORGED_WATERMARK = 3
-    FALSE_VERDICT = 4
-    INVALID_BLOCK = 5
-    MANIPULATED_PRICE = 6
 
 
 EvidenceKey = tuple[EvidenceKind, str, int, int, Step]

@@ -147,7 +147,7 @@ class ConsensusMachine:
         self.round = 0
         self.prev_hash = b""
         self.validators: ValidatorSet | None = None
-        self._target = target(self.params.pow_difficulty_bits)
+        self._target = target(self.params.pow_difficulty)
         self._evidence_keys: set[tuple[object, ...]] = set()
         self._catchups: Counter[tuple[str, int]] = Counter()
         self._future: list[tuple[int, bytes]] = []
@@ -272,7 +272,7 @@ class ConsensusMachine:
                 round_,
                 self.prev_hash,
                 self.node,
-                0,
+                1,  # D = 1: the lowest hash of the budget; validity is judged against D below
                 self.params.pow_attempts,
             )
             nonce = 0 if best is None else best.nonce
@@ -460,7 +460,7 @@ class ConsensusMachine:
             claim.prev_hash,
             claim.node,
             claim.nonce,
-            self.params.pow_difficulty_bits,
+            self.params.pow_difficulty,
         )
         state = self._round_state(claim.round)
         state.senders.add(claim.node)

@@ -1,13 +1,16 @@
 """A deterministic simulator of a validator pool, with faults, Byzantine members and invariants.
 
 ``ValidatorPool(n, seed, ...)`` runs ``n`` :class:`ConsensusMachine` s (each over its own
-:class:`~ledger.consensus.toyapp.ToyApp`) on one virtual clock in integer milliseconds, and
-delivers every action between them under a scheduler seeded by ``seed`` (plenum
+application: a :class:`~ledger.consensus.toyapp.ToyApp` by default, or whatever a
+:class:`PoolSetup` makes, e.g. the real chain of :mod:`ledger.consensus.chainpool`) on one
+virtual clock in integer milliseconds, and delivers every action between them under a scheduler
+seeded by ``seed`` (plenum
 ``sim_network.py``, h11 ``tests/helpers.py``): random delay (hence reordering), loss,
 duplication and partitions, all of which stop at ``Faults.heal_ms`` (Tendermint's GST). Members
 can be Byzantine through the hooks of :mod:`.hooks`, or Twins (a second machine with the same
-id and key); honest members can be restarted, keeping only their app (the disk) and the
-payloads of their ``PersistVote`` actions.
+id and key); honest members can be restarted, keeping only what ``SimApp.restarted`` keeps
+(the disk: the toy app as it is, a ``ChainApp`` reopened from its store) and the payloads of
+their ``PersistVote`` actions.
 
 :func:`check_invariants` then asserts, naming the seed and the height: agreement, validity
 (the agreed chain replays in a fresh app), contiguous chains, certificate soundness (> 2/3 of
@@ -25,8 +28,9 @@ import argparse
 import heapq
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any, Protocol
 
-from ledger.consensus.app import ConsensusParams
+from ledger.consensus.app import Application, ConsensusParams
 from ledger.consensus.events import (
     Action,
     Broadcast,
@@ -71,8 +75,11 @@ __all__ = [
     "BYZANTINE_KINDS",
     "SIM_PARAMS",
     "Faults",
+    "MemberResult",
     "Partition",
     "PoolResult",
+    "PoolSetup",
+    "SimApp",
     "SplitMix",
     "ValidatorPool",
     "check_invariants",
@@ -92,7 +99,7 @@ SIM_PARAMS = ConsensusParams(
     timeout_precommit_delta_ms=20,
     rebroadcast_ms=250,
     timeout_commit_ms=100,
-    pow_difficulty_bits=4,
+    pow_difficulty=16,
     pow_attempts=32,
 )
 """Short timeouts for virtual-time runs whose message delays are a few to tens of ms."""
@@ -209,12 +216,74 @@ BYZANTINE_KINDS: dict[str, Callable[[], list[Behaviour]]] = {
 """Named Byzantine set-ups; ``twins`` duplicates a member instead of hooking it."""
 
 
+class SimApp(Application, Protocol):
+    """An application the pool can drive: consensus' protocol plus the simulator's needs."""
+
+    @property
+    def height(self) -> int:
+        """The last committed height."""
+        ...
+
+    def head_hash(self) -> bytes:
+        """Hash of the last committed block (the genesis hash at height 0)."""
+        ...
+
+    def add_evidence(self, evidence: Evidence) -> None:
+        """Queue an offence the node's machine recorded, for its next proposals."""
+        ...
+
+    def evidence_on_chain(self, key: EvidenceKey) -> bool:
+        """Whether the offence ``key`` is recorded on this node's chain."""
+        ...
+
+    def restarted(self) -> SimApp:
+        """The application after a restart of its node (what survives on disk)."""
+        ...
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PoolSetup:
+    """What a pool runs on: identities, genesis, one application per member, parameters.
+
+    Attributes:
+        nodes, keys: Validator ids and signing keys, by member index.
+        genesis_hash: Parent hash of height 1.
+        validators: The validator set of height 1 (certificate checks of the toy chain).
+        make_app: A fresh application for member ``index`` (twins get one each).
+        params: Consensus parameters.
+    """
+
+    nodes: tuple[str, ...]
+    keys: tuple[PrivateKey, ...]
+    genesis_hash: bytes
+    validators: ValidatorSet
+    make_app: Callable[[int], SimApp]
+    params: ConsensusParams
+
+
+def toy_setup(
+    n: int, seed: int, *, params: ConsensusParams | None = None, max_txs: int = 1000
+) -> PoolSetup:
+    """``n`` toy validators ``v0`` … with keys from fixed seeds, over :class:`ToyApp` s."""
+    genesis_hash = sha256(canonical({"genesis": seed}))
+    keys = tuple(PrivateKey.from_seed(f"pool-validator-{i}".encode()) for i in range(n))
+    validators = ValidatorSet.of((f"v{i}", k.public_key, 1) for i, k in enumerate(keys))
+    return PoolSetup(
+        nodes=tuple(f"v{i}" for i in range(n)),
+        keys=keys,
+        genesis_hash=genesis_hash,
+        validators=validators,
+        make_app=lambda _: ToyApp(validators, genesis_hash, max_txs=max_txs),
+        params=params or SIM_PARAMS,
+    )
+
+
 @dataclass(slots=True)
 class _Member:
     index: int
     node: str
     key: PrivateKey
-    app: ToyApp
+    app: Any  # a SimApp; Any only because bench/consensus.py reads ToyApp fields through it
     machine: HookedMachine
     honest: bool
     epoch: int = 0
@@ -250,6 +319,7 @@ class PoolResult:
     now_ms: int
     heal_ms: int
     validators: ValidatorSet
+    validator_sets: Mapping[int, ValidatorSet]
     genesis_hash: bytes
     honest_nodes: frozenset[str]
     members: tuple[MemberResult, ...]
@@ -271,6 +341,8 @@ class ValidatorPool:
         txs: Client transactions submitted to every member at time 0.
         max_txs: Largest number of transactions per block.
         check_signing: Decode every honest outgoing message to detect double signing.
+        setup: Identities and applications (:func:`toy_setup` of ``n``, ``seed``, ``params``
+            and ``max_txs`` when omitted; ``n`` must then equal ``len(setup.nodes)``).
     """
 
     def __init__(
@@ -286,27 +358,31 @@ class ValidatorPool:
         max_txs: int = 1000,
         check_signing: bool = True,
         description: str = "",
+        setup: PoolSetup | None = None,
     ) -> None:
+        setup = setup or toy_setup(n, seed, params=params, max_txs=max_txs)
+        if len(setup.nodes) != n:
+            raise ValueError(f"the setup has {len(setup.nodes)} validators, not {n}")
         self.seed = seed
         self.rng = SplitMix(seed)
         self.faults = faults or Faults()
-        self.params = params or SIM_PARAMS
+        self.params = setup.params
         self.check_signing = check_signing
         self.description = description
-        self.genesis_hash = sha256(canonical({"genesis": seed}))
-        keys = [PrivateKey.from_seed(f"pool-validator-{i}".encode()) for i in range(n)]
-        self.validators = ValidatorSet.of((f"v{i}", k.public_key, 1) for i, k in enumerate(keys))
+        self.genesis_hash = setup.genesis_hash
+        keys = setup.keys
+        self.validators = setup.validators
         byzantine = byzantine or {}
         faulty = set(byzantine) | set(twins)
         self.members: list[_Member] = []
         for i in [*range(n), *twins]:
-            app = ToyApp(self.validators, self.genesis_hash, max_txs=max_txs)
-            machine = ConsensusMachine(f"v{i}", keys[i], app, self.params)
+            app = setup.make_app(i)
+            machine = ConsensusMachine(setup.nodes[i], keys[i], app, self.params)
             behaviours = byzantine.get(i, ()) if len(self.members) == i else ()
             self.members.append(
                 _Member(
                     index=len(self.members),
-                    node=f"v{i}",
+                    node=setup.nodes[i],
                     key=keys[i],
                     app=app,
                     machine=HookedMachine(machine, behaviours),
@@ -405,6 +481,7 @@ class ValidatorPool:
 
     def _restart(self, member: _Member) -> None:
         member.epoch += 1
+        member.app = member.app.restarted()
         height = member.app.height + 1
         machine = ConsensusMachine(member.node, member.key, member.app, self.params)
         member.machine = HookedMachine(machine, member.machine.behaviours)
@@ -412,7 +489,7 @@ class ValidatorPool:
             payload for (h, _, _), payload in sorted(member.persisted.items()) if h == height
         )
         start = Start(
-            height=height, prev_hash=member.app.hashes[-1], now_ms=self.now_ms, restored=restored
+            height=height, prev_hash=member.app.head_hash(), now_ms=self.now_ms, restored=restored
         )
         self._handle(member, start)
 
@@ -429,7 +506,7 @@ class ValidatorPool:
                 for behaviour in member.machine.behaviours:
                     behaviour.enabled = False
                 member.stopped = member.index >= self.n
-        return all(k in m.app.evidence_height for k in self.detected for m in honest)
+        return all(m.app.evidence_on_chain(k) for k in self.detected for m in honest)
 
     def run(self, until_height: int, *, until_ms: int = 60_000) -> PoolResult:
         """Run until the honest members reach ``until_height`` and record the evidence.
@@ -474,20 +551,42 @@ class ValidatorPool:
                 reached = self._done(until_height)
         return self._result(until_height, reached)
 
+    def _chain(self, app: SimApp) -> tuple[list[bytes], list[bytes], list[Certificate | None]]:
+        hashes, blocks = [self.genesis_hash], [b""]
+        certificates: list[Certificate | None] = [None]
+        for height in range(1, app.height + 1):
+            committed = app.committed(height)
+            if committed is None:
+                break
+            block, certificate = committed
+            hashes.append(app.block_hash(block))
+            blocks.append(block)
+            certificates.append(certificate)
+        return hashes, blocks, certificates
+
     def _result(self, until_height: int, reached: bool) -> PoolResult:
-        members = tuple(
-            MemberResult(
-                index=m.index,
-                node=m.node,
-                honest=m.honest,
-                hashes=tuple(m.app.hashes),
-                blocks=tuple(m.app.blocks),
-                certificates=tuple(m.app.certificates),
-                commit_times_ms=tuple(t for _, _, t in m.commits),
-                stats=dict(m.machine.machine.stats),
+        members = []
+        for m in self.members:
+            hashes, blocks, certificates = self._chain(m.app)
+            members.append(
+                MemberResult(
+                    index=m.index,
+                    node=m.node,
+                    honest=m.honest,
+                    hashes=tuple(hashes),
+                    blocks=tuple(blocks),
+                    certificates=tuple(certificates),
+                    commit_times_ms=tuple(t for _, _, t in m.commits),
+                    stats=dict(m.machine.machine.stats),
+                )
             )
-            for m in self.members
-        )
+        honest = max((m for m in self.members if m.honest), key=lambda m: m.app.height)
+        validator_sets: dict[int, ValidatorSet] = {}
+        for height in range(1, honest.app.height + 2):
+            try:
+                validator_sets[height] = honest.app.validator_set(height)
+            except LookupError:
+                break
         return PoolResult(
             seed=self.seed,
             description=self.description or self.faults.describe(),
@@ -496,17 +595,26 @@ class ValidatorPool:
             now_ms=self.now_ms,
             heal_ms=self.faults.heal_ms,
             validators=self.validators,
+            validator_sets=validator_sets,
             genesis_hash=self.genesis_hash,
             honest_nodes=frozenset(m.node for m in self.members if m.honest),
-            members=members,
+            members=tuple(members),
             detected=dict(self.detected),
             double_signs=tuple(self.double_signs),
             messages=self.messages,
         )
 
 
-def check_invariants(result: PoolResult) -> None:
+Replay = Callable[[PoolResult, str, MemberResult], None]
+"""Application-specific invariants: (result, "seed ... (description)", longest honest chain)."""
+
+
+def check_invariants(result: PoolResult, *, replay: Replay | None = None) -> None:
     """Assert every safety and liveness property of a run (module docstring).
+
+    Args:
+        result: A finished run.
+        replay: Validity and evidence checks of the application (default: the toy chain's).
 
     Raises:
         AssertionError: Naming the seed, the scenario, the property and the height.
@@ -530,7 +638,8 @@ def check_invariants(result: PoolResult) -> None:
             assert (
                 certificate.height == height and certificate.block_hash == member.hashes[height]
             ), f"{where}: {member.node}'s certificate of height {height} is for another block"
-            assert verify_certificate(certificate, result.validators), (
+            validators = result.validator_sets.get(height, result.validators)
+            assert verify_certificate(certificate, validators), (
                 f"{where}: {member.node}'s certificate of height {height} is unsound"
             )
     assert result.reached, (
@@ -538,6 +647,11 @@ def check_invariants(result: PoolResult) -> None:
         f"{[len(m.hashes) - 1 for m in honest]} at {result.now_ms} ms "
         f"(wanted {result.until_height}, and evidence {sorted(k[:2] for k in result.detected)})"
     )
+    (replay or _toy_replay)(result, where, longest)
+
+
+def _toy_replay(result: PoolResult, where: str, longest: MemberResult) -> None:
+    """Validity (the chain replays in a fresh ToyApp) and evidence on chain exactly once."""
     replay = ToyApp(result.validators, result.genesis_hash)
     recorded: dict[EvidenceKey, int] = {}
     for height in range(1, len(longest.hashes)):

@@ -2,7 +2,8 @@
 
 The PoW hash of a claim is ``sha256(canonical({"height", "node", "nonce", "prev_hash",
 "round"}))`` read as a big-endian 256-bit integer; it is *valid* when it is below the target
-``2**(256 − difficulty_bits)``. Each validator searches nonces within an attempt budget (its
+``2**256 // D``, D being the chain's difficulty coefficient (``ChainParams.pow_difficulty``: D
+hashes are expected per valid nonce). Each validator searches nonces within an attempt budget (its
 compute power: the emulator throttles by giving a slower node fewer attempts) and keeps the
 lowest hash it found. Among all valid claims received, the lowest hash wins and ties go to the
 smaller node id, so every honest node holding the same claims picks the same leader.
@@ -28,11 +29,11 @@ class PowSolution:
     hash: bytes
 
 
-def target(difficulty_bits: int) -> int:
-    """The exclusive upper bound a PoW hash must stay under (0 ≤ difficulty_bits ≤ 256)."""
-    if not 0 <= difficulty_bits <= 256:
-        raise ValueError(f"difficulty_bits must be in 0..256, got {difficulty_bits}")
-    return 1 << (256 - difficulty_bits)
+def target(difficulty: int) -> int:
+    """The exclusive upper bound ``2**256 // D`` a PoW hash must stay under (D ≥ 1)."""
+    if isinstance(difficulty, bool) or not isinstance(difficulty, int) or difficulty < 1:
+        raise ValueError(f"difficulty coefficient D must be an integer ≥ 1, got {difficulty!r}")
+    return (1 << 256) // difficulty
 
 
 def pow_hash(height: int, round_: int, prev_hash: bytes, node: str, nonce: int) -> bytes:
@@ -48,11 +49,11 @@ def pow_hash(height: int, round_: int, prev_hash: bytes, node: str, nonce: int) 
 
 
 def check(
-    height: int, round_: int, prev_hash: bytes, node: str, nonce: int, difficulty_bits: int
+    height: int, round_: int, prev_hash: bytes, node: str, nonce: int, difficulty: int
 ) -> bytes | None:
-    """The claim's PoW hash when it meets the difficulty, else None."""
+    """The claim's PoW hash when it meets the difficulty coefficient D, else None."""
     digest = pow_hash(height, round_, prev_hash, node, nonce)
-    return digest if int.from_bytes(digest, "big") < target(difficulty_bits) else None
+    return digest if int.from_bytes(digest, "big") < target(difficulty) else None
 
 
 def solve(
@@ -60,12 +61,12 @@ def solve(
     round_: int,
     prev_hash: bytes,
     node: str,
-    difficulty_bits: int,
+    difficulty: int,
     max_attempts: int,
     first_nonce: int = 0,
 ) -> PowSolution | None:
     """The lowest valid PoW among nonces ``first_nonce .. first_nonce + max_attempts − 1``."""
-    bound = target(difficulty_bits)
+    bound = target(difficulty)
     best: PowSolution | None = None
     prefix = canonical({"height": height, "node": node})[:-1]
     suffix = canonical({"prev_hash": prev_hash.hex(), "round": round_})[1:]

@@ -121,6 +121,18 @@ class ToyApp:
         """The last committed height (0 = genesis)."""
         return len(self.hashes) - 1
 
+    def head_hash(self) -> bytes:
+        """Hash of the last committed block (the genesis hash at height 0)."""
+        return self.hashes[-1]
+
+    def evidence_on_chain(self, key: EvidenceKey) -> bool:
+        """Whether the offence ``key`` is recorded in a committed block."""
+        return key in self.evidence_height
+
+    def restarted(self) -> ToyApp:
+        """The same app: the toy chain, its pools and pending evidence stand for the disk."""
+        return self
+
     def validator_set(self, height: int) -> ValidatorSet:
         """A fixed validator set."""
         return self.validators
