@@ -10,13 +10,13 @@ stops a certificate of one run from being replayed into another.
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass
 from enum import IntEnum
-from typing import Annotated
+from typing import Annotated, ClassVar
 
-from ledger.crypto import PrivateKey, address_of, verify
-from ledger.encoding import Length, Record, canonical, sha256
+from ledger.crypto import PrivateKey, address_of
+from ledger.encoding import Length
+from ledger.signing import SignedRecord
 
 __all__ = [
     "MAX_NODE_ID_LENGTH",
@@ -66,7 +66,7 @@ def valid_node_id(node_id: str) -> bool:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class Certificate(Record):
+class Certificate(SignedRecord):
     """The authority's statement that ``public_key`` is node ``node_id`` with ``role``.
 
     Valid for block timestamps in ``[valid_from_ms, valid_until_ms)``.
@@ -80,15 +80,7 @@ class Certificate(Record):
     valid_until_ms: int
     signature: Annotated[bytes, Length(65)]
 
-    def signing_digest(self) -> bytes:
-        """SHA-256 of the canonical fields other than the signature."""
-        fields = self.to_fields()
-        del fields["signature"]
-        return sha256(canonical(fields))
-
-    def signed_by(self, authority: bytes) -> bool:
-        """True when the signature is ``authority``'s over the other fields."""
-        return verify(authority, self.signing_digest(), self.signature)
+    SIGNING_DOMAIN: ClassVar[str] = "satedge/certificate/v1"
 
     def active_at(self, timestamp_ms: int) -> bool:
         """True when ``timestamp_ms`` is inside the validity window."""
@@ -101,7 +93,7 @@ class Certificate(Record):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class Revocation(Record):
+class Revocation(SignedRecord):
     """The authority's statement that ``node_id``'s certificate is void from now on."""
 
     chain_id: str
@@ -110,15 +102,7 @@ class Revocation(Record):
     timestamp_ms: int
     signature: Annotated[bytes, Length(65)]
 
-    def signing_digest(self) -> bytes:
-        """SHA-256 of the canonical fields other than the signature."""
-        fields = self.to_fields()
-        del fields["signature"]
-        return sha256(canonical(fields))
-
-    def signed_by(self, authority: bytes) -> bool:
-        """True when the signature is ``authority``'s over the other fields."""
-        return verify(authority, self.signing_digest(), self.signature)
+    SIGNING_DOMAIN: ClassVar[str] = "satedge/revocation/v1"
 
 
 _NO_SIGNATURE = bytes(65)
@@ -146,7 +130,7 @@ def issue_certificate(
         valid_until_ms=valid_until_ms,
         signature=_NO_SIGNATURE,
     )
-    return dataclasses.replace(unsigned, signature=authority.sign(unsigned.signing_digest()))
+    return unsigned.signed_with(authority)
 
 
 def issue_revocation(
@@ -165,4 +149,4 @@ def issue_revocation(
         timestamp_ms=timestamp_ms,
         signature=_NO_SIGNATURE,
     )
-    return dataclasses.replace(unsigned, signature=authority.sign(unsigned.signing_digest()))
+    return unsigned.signed_with(authority)

@@ -14,13 +14,13 @@ carries the raw bytes, hash and sender address, so the state transition never re
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, ClassVar
 
 from ledger.crypto import CryptoError, PrivateKey, address_of, recover
 from ledger.encoding import DecodeError, JsonObject, Length, Record, canonical, sha256
 from ledger.errors import InvalidTransaction, RejectReason
+from ledger.signing import SignedRecord
 
 __all__ = [
     "AdmittedTransaction",
@@ -35,7 +35,7 @@ _NO_SIGNATURE = bytes(65)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class Transaction(Record):
+class Transaction(SignedRecord):
     """A signed transaction envelope (the payload is the family's to validate)."""
 
     chain_id: str
@@ -47,11 +47,7 @@ class Transaction(Record):
     payload: JsonObject
     signature: Annotated[bytes, Length(65)]
 
-    def signing_digest(self) -> bytes:
-        """SHA-256 of the canonical fields other than the signature."""
-        fields = self.to_fields()
-        del fields["signature"]
-        return sha256(canonical(fields))
+    SIGNING_DOMAIN: ClassVar[str] = "satedge/transaction/v1"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -94,7 +90,7 @@ def sign_transaction(
         payload=fields,
         signature=_NO_SIGNATURE,
     )
-    return dataclasses.replace(unsigned, signature=key.sign(unsigned.signing_digest()))
+    return unsigned.signed_with(key)
 
 
 def _check_signature(tx: Transaction) -> None:

@@ -53,7 +53,8 @@ def test_admit_roundtrip() -> None:
     assert admitted.sender_address == KEY.address
     fields = tx.to_fields()
     del fields["signature"]
-    assert tx.signing_digest() == sha256(canonical(fields))
+    body = {"body": fields, "domain": "satedge/transaction/v1"}
+    assert tx.signing_digest() == sha256(canonical(body))
 
 
 def test_hash_is_stable_through_decoding() -> None:
