@@ -45,49 +45,39 @@ cross-checks the stored roots on the way, at the cost of O(chain length) on open
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from enum import IntEnum
 
 from ledger.block import Block, ChainTip, decode_block, merkle_root
-from ledger.chain import ApplyResult, apply_block, build_block
+from ledger.chain import ApplyResult, apply_block
+from ledger.chain_evidence import (
+    BLOCK_VALIDITY_KINDS,
+    CONSENSUS_KINDS,
+    _BoundRatings,
+    _subject,
+    offence_subject,
+)
+from ledger.chain_evidence import MAX_PENDING_EVIDENCE as MAX_PENDING_EVIDENCE
+from ledger.chain_proofs import ProofsMixin
+from ledger.chain_proposer import ProposerMixin
+from ledger.chain_reasons import ChainAppError, ChainReason, NotAValidator, NoValidators, reason_of
+from ledger.chain_replay import replay_store
+from ledger.chain_validators import ValidatorsMixin
 from ledger.consensus.evidence import Evidence as ConsensusEvidence
-from ledger.consensus.evidence import EvidenceKey, verify_evidence
-from ledger.consensus.messages import Certificate, Step, make_challenge
+from ledger.consensus.evidence import EvidenceKey
+from ledger.consensus.messages import Certificate
 from ledger.consensus.validators import ValidatorSet
 from ledger.crypto import PrivateKey
-from ledger.encoding import DecodeError, JsonObject, Record, sha256
-from ledger.errors import (
-    BadBlockEncoding,
-    BadHeight,
-    BadLeader,
-    BadParent,
-    BadStateRoot,
-    BadTimestamp,
-    BadTransaction,
-    BadTransactionRoot,
-    BlockTooLarge,
-    InvalidBlock,
-    InvalidTransaction,
-    LedgerError,
-    RejectReason,
-)
+from ledger.encoding import sha256
+from ledger.errors import InvalidBlock
 from ledger.evidence_kinds import EvidenceKind
-from ledger.families import CoinFamily, FamilyRegistry, IdentityFamily, builtin_registry
-from ledger.families.identity import certificate_of, is_revoked
-from ledger.families.ratings import (
-    EvidencePayload,
-    EvidenceVerifier,
-    RatingsFamily,
-    evidence_key,
-)
-from ledger.families.registry import TxContext
-from ledger.genesis import Genesis, genesis_hash, genesis_state, genesis_tip
+from ledger.families import CoinFamily, FamilyRegistry, IdentityFamily
+from ledger.families.ratings import evidence_key
+from ledger.genesis import Genesis, genesis_state, genesis_tip
 from ledger.identity import Certificate as NodeCertificate
 from ledger.identity import Role
 from ledger.mempool import Mempool
-from ledger.reputation import ReputationTable, validators_at
-from ledger.state import CERTIFICATE_PREFIX, REVOKED_PREFIX, State
-from ledger.store import ChainStore, StoreCorrupt, StoredBlock
-from ledger.transactions import AdmittedTransaction, admit, admit_record, sign_transaction
+from ledger.reputation import ReputationTable
+from ledger.state import CERTIFICATE_PREFIX, REVOKED_PREFIX
+from ledger.store import ChainStore, StoredBlock
 
 __all__ = [
     "BLOCK_VALIDITY_KINDS",
@@ -102,145 +92,13 @@ __all__ = [
     "reason_of",
 ]
 
-CONSENSUS_KINDS = frozenset(
-    {
-        EvidenceKind.EQUIVOCATION,
-        EvidenceKind.FORGED_WATERMARK,
-        EvidenceKind.MISSING_WATERMARK,
-        EvidenceKind.FALSE_VERDICT,
-        EvidenceKind.INVALID_BLOCK,
-        EvidenceKind.MANIPULATED_PRICE,
-    }
-)
-"""Kinds with a consensus proof (:mod:`ledger.consensus.evidence`)."""
-
-BLOCK_VALIDITY_KINDS = frozenset(
-    {EvidenceKind.FALSE_VERDICT, EvidenceKind.INVALID_BLOCK, EvidenceKind.MANIPULATED_PRICE}
-)
-"""Kinds whose proof re-executes a block (bounded by ``params.evidence_max_age``)."""
-
-MAX_PENDING_EVIDENCE = 1024
 _MAX_CERTIFICATE = 1 << 24
 
 CommitObserver = Callable[[int, Block, ApplyResult, ReputationTable], None]
 """Called after each commit (and each replayed block) with the height, block, result, table."""
 
 
-class ChainReason(IntEnum):
-    """Why ``check`` rejects a block (application codes 1..999 of ``Application.check``).
-
-    A block rejected for a transaction gets ``BAD_TRANSACTION + RejectReason`` (101..199).
-    """
-
-    MALFORMED = 1
-    TOO_LARGE = 2
-    WRONG_HEIGHT = 3
-    WRONG_PARENT = 4
-    BAD_TIMESTAMP = 5
-    BAD_LEADER = 6
-    BAD_TX_ROOT = 7
-    BAD_STATE_ROOT = 8
-    NOT_A_VALIDATOR = 9
-    BAD_TRANSACTION = 100
-
-
-class ChainAppError(LedgerError):
-    """Local misuse of the chain application (a commit out of order, a foreign parent)."""
-
-
-class NoValidators(ChainAppError, LookupError):
-    """No validator set is known for a height, or none of the edge nodes is eligible."""
-
-
-class NotAValidator(InvalidBlock):
-    """The block's leader is not in the validator set of its height."""
-
-
-class _Undecidable(Exception):
-    """A proof needs a state older than the evidence window (never a verdict either way)."""
-
-
-_REASONS: tuple[tuple[type[InvalidBlock], ChainReason], ...] = (
-    (BadBlockEncoding, ChainReason.MALFORMED),
-    (BlockTooLarge, ChainReason.TOO_LARGE),
-    (BadHeight, ChainReason.WRONG_HEIGHT),
-    (BadParent, ChainReason.WRONG_PARENT),
-    (BadTimestamp, ChainReason.BAD_TIMESTAMP),
-    (BadLeader, ChainReason.BAD_LEADER),
-    (BadTransactionRoot, ChainReason.BAD_TX_ROOT),
-    (BadStateRoot, ChainReason.BAD_STATE_ROOT),
-    (NotAValidator, ChainReason.NOT_A_VALIDATOR),
-)
-
-
-def reason_of(exc: InvalidBlock) -> int:
-    """The application reason code (1..999) of a block rejection."""
-    if isinstance(exc, BadTransaction):
-        return ChainReason.BAD_TRANSACTION + int(exc.cause.reason)
-    for kind, reason in _REASONS:
-        if isinstance(exc, kind):
-            return reason
-    return ChainReason.MALFORMED
-
-
-def offence_subject(evidence: ConsensusEvidence) -> str:
-    """The chain's ``subject`` of a consensus offence: ``r<round>/<step>`` (e.g. ``r0/prevote``)."""
-    return _subject(evidence.round, evidence.step)
-
-
-def _subject(round_: int, step: Step) -> str:
-    return f"r{round_}/{step.name.lower()}"
-
-
-def _chain_key(evidence: ConsensusEvidence) -> bytes:
-    return evidence_key(
-        offender=evidence.offender,
-        kind=evidence.kind,
-        height=evidence.height,
-        subject=offence_subject(evidence),
-    )
-
-
-def _bad_evidence(detail: str, field: str) -> InvalidTransaction:
-    return InvalidTransaction(RejectReason.BAD_EVIDENCE, detail, field=field)
-
-
-class _BoundRatings(RatingsFamily):
-    """The ratings family, with evidence payloads bound to their consensus proof (docstring)."""
-
-    def __init__(self, verifier: EvidenceVerifier, max_age: int) -> None:
-        super().__init__(verifier)
-        self._max_age = max_age
-
-    def apply(self, state: State, tx: AdmittedTransaction, payload: Record, ctx: TxContext) -> None:
-        """Check the binding of an evidence payload, then apply as the ratings family does."""
-        if isinstance(payload, EvidencePayload):
-            _check_binding(payload, ctx.block.height, self._max_age)
-        super().apply(state, tx, payload, ctx)
-
-
-def _check_binding(payload: EvidencePayload, height: int, max_age: int) -> None:
-    if payload.kind not in CONSENSUS_KINDS:
-        raise _bad_evidence(f"no verifiable proof of {payload.kind.name} yet", "payload.kind")
-    try:
-        proof = ConsensusEvidence.from_fields(payload.proof, "payload.proof")
-    except DecodeError as exc:
-        raise _bad_evidence(f"not a consensus proof: {exc.reason}", exc.field) from None
-    if proof.kind != payload.kind or proof.offender != payload.offender:
-        raise _bad_evidence("the proof is of another kind or offender", "payload.proof")
-    if proof.height != payload.height:
-        raise _bad_evidence(f"the proof is of height {proof.height}", "payload.height")
-    if payload.subject != offence_subject(proof):
-        raise _bad_evidence(f"must be {offence_subject(proof)!r}", "payload.subject")
-    if not payload.height < height:
-        raise _bad_evidence(f"offence must be below the block's height {height}", "payload.height")
-    if payload.kind in BLOCK_VALIDITY_KINDS and payload.height < height - max_age:
-        raise _bad_evidence(
-            f"proof of block validity older than {max_age} blocks", "payload.height"
-        )
-
-
-class ChainApp:
+class ChainApp(ValidatorsMixin, ProofsMixin, ProposerMixin):
     """One node's chain behind consensus (module docstring). Build with :meth:`open`.
 
     Attributes:
@@ -326,32 +184,7 @@ class ChainApp:
             max_evidence=max_evidence,
             on_commit=on_commit,
         )
-        store.init_genesis(genesis.encode(), genesis_hash(genesis), dict(app.state.items()))
-        trusting = builtin_registry()
-        for height in range(1, store.height() + 1):
-            stored = store.block_at(height)
-            if stored is None:
-                raise StoreCorrupt(f"store: no block at height {height} below its head")
-            try:
-                block = decode_block(stored.block, params=app.params)
-                result = apply_block(
-                    app.state,
-                    block,
-                    parent=app.tip,
-                    params=app.params,
-                    registry=trusting,
-                    verify_signatures=False,
-                    dry_run=True,
-                )
-            except InvalidBlock as exc:
-                raise StoreCorrupt(f"store: block {height} does not replay: {exc}") from None
-            if block.block_hash != stored.block_hash or result.state_root != stored.state_root:
-                raise StoreCorrupt(
-                    f"store: block {height} replays to hash {block.block_hash.hex()} and root "
-                    f"{result.state_root.hex()}, stored {stored.block_hash.hex()} and "
-                    f"{stored.state_root.hex()}"
-                )
-            app._advance(block, result)
+        replay_store(app, store, genesis)
         return app
 
     # ------------------------------------------------------------------------------ reading
@@ -381,50 +214,6 @@ class ChainApp:
         return (
             evidence_key(offender=offender, kind=kind, height=height, subject=subject) in self.state
         )
-
-    # ------------------------------------------------------------------------- validators
-
-    def _edge_certificates(self) -> list[NodeCertificate]:
-        if self._edges is None:
-            edges = []
-            for key, _ in self.state.items(CERTIFICATE_PREFIX):
-                certificate = certificate_of(self.state, key[len(CERTIFICATE_PREFIX) :].decode())
-                if certificate is not None and certificate.role == Role.EDGE:
-                    edges.append(certificate)
-            self._edges = edges
-        return self._edges
-
-    def _compute_validators(self, height: int) -> ValidatorSet | None:
-        """The set of ``height`` from the state and table of ``height − 1`` (now current)."""
-        timestamp_ms = self.tips[height - 1].timestamp_ms
-        certified = {
-            c.node_id: c.public_key
-            for c in self._edge_certificates()
-            if c.active_at(timestamp_ms) and not is_revoked(self.state, c.node_id)
-        }
-        eligible = validators_at(height, certified, self.table)
-        if not eligible:
-            return None
-        return ValidatorSet.of((node, certified[node], 1) for node in eligible)
-
-    def validator_set(self, height: int) -> ValidatorSet:
-        """The validators of ``height`` (1 .. height + 1), from the chain below it.
-
-        Raises:
-            NoValidators: The height is beyond the next one, or no edge node is eligible.
-        """
-        if height not in self._validators:
-            raise NoValidators(
-                f"validators of height {height} are unknown (chain height {self.height})"
-            )
-        validators = self._validators[height]
-        if validators is None:
-            raise NoValidators(f"no certified edge node is eligible at height {height}")
-        return validators
-
-    def _is_validator(self, node: str, height: int) -> bool:
-        validators = self._validators.get(height)
-        return validators is not None and node in validators
 
     # ------------------------------------------------------------------------------ blocks
 
@@ -485,203 +274,9 @@ class ChainApp:
         self._checked[digest] = (reason, decoded, result)
         return reason
 
-    def _check_past(self, height: int, block: bytes) -> int:
-        """``check`` of a block at an earlier height ``height`` ≤ :attr:`height`, for proofs.
-
-        Raises:
-            _Undecidable: The state of ``height − 1`` is older than the undo window.
-        """
-        if not 1 <= height <= self.height:
-            return ChainReason.WRONG_HEIGHT
-        key = (height, sha256(block))
-        known = self._past.get(key)
-        if known is not None:
-            return known
-        state = self._state_at(height - 1)
-        try:
-            decoded = decode_block(block, params=self.params)
-            if not self._is_validator(decoded.header.leader, height):
-                raise NotAValidator(f"leader {decoded.header.leader!r} is not a validator")
-            apply_block(
-                state,
-                decoded,
-                parent=self.tips[height - 1],
-                params=self.params,
-                registry=self.registry,
-                dry_run=True,
-            )
-            reason = 0
-        except InvalidBlock as exc:
-            reason = reason_of(exc)
-        self._past[key] = reason
-        return reason
-
-    def _state_at(self, height: int) -> State:
-        """The state of an earlier ``height``: the store's state with undo sets applied."""
-        if any(h not in self._undo for h in range(self.height, height, -1)):
-            raise _Undecidable(
-                f"the state of height {height} is older than the {self.params.evidence_max_age}"
-                f" blocks kept at height {self.height}"
-            )
-        state = State.from_items(self.store.state_items())
-        for past in range(self.height, height, -1):
-            for key, old in self._undo[past].items():
-                if old is None:
-                    state.delete(key)
-                else:
-                    state.set(key, old)
-        state.commit()
-        return state
-
     def offence_of(self, reason: int) -> EvidenceKind:
         """Proposing a block the chain rejects is an invalid block (no price rule yet)."""
         return EvidenceKind.INVALID_BLOCK
-
-    # ----------------------------------------------------------------------------- evidence
-
-    def _verify_evidence(
-        self, kind: EvidenceKind, offender: str, proof: JsonObject, state: State
-    ) -> str | None:
-        """The ratings family's verifier: None when the consensus proof holds, else why not."""
-        outer = self._depth == 0
-        self._depth += 1
-        try:
-            evidence = ConsensusEvidence.from_fields(proof, "proof")
-            validators = self._validators.get(evidence.height)
-            if validators is None:
-                return f"no validator set is known at height {evidence.height}"
-            ok = verify_evidence(
-                evidence,
-                validators,
-                block_hash=self.block_hash,
-                check=self._check_past,
-                offence_of=self.offence_of,
-                max_bytes=self.params.max_block_bytes,
-            )
-            return None if ok else f"the {kind.name} proof against {offender!r} does not hold"
-        except DecodeError as exc:
-            return f"not a consensus proof: {exc}"
-        except _Undecidable as exc:
-            if not outer:
-                raise
-            return f"cannot be judged: {exc}"
-        finally:
-            self._depth -= 1
-
-    def verify_offence(self, evidence: ConsensusEvidence) -> str | None:
-        """None when this chain would accept ``evidence``'s proof now, else why not.
-
-        Only the proof is judged (not its age or whether it is already recorded).
-        """
-        return self._verify_evidence(
-            evidence.kind, evidence.offender, evidence.to_fields(), self.state
-        )
-
-    def add_evidence(self, evidence: ConsensusEvidence) -> None:
-        """Queue an offence this node's machine recorded, for its next proposals."""
-        key = _chain_key(evidence)
-        if key in self.state or len(self._pending) >= MAX_PENDING_EVIDENCE:
-            return
-        self._pending.setdefault(key, evidence)
-
-    @property
-    def pending_evidence(self) -> tuple[ConsensusEvidence, ...]:
-        """Offences queued and not yet on chain."""
-        return tuple(self._pending.values())
-
-    def _evidence_transaction(self, evidence: ConsensusEvidence, nonce: int) -> AdmittedTransaction:
-        payload = EvidencePayload(
-            op="evidence",
-            kind=evidence.kind,
-            offender=evidence.offender,
-            height=evidence.height,
-            subject=offence_subject(evidence),
-            proof=evidence.to_fields(),
-        )
-        tx = sign_transaction(
-            self.key,
-            chain_id=self.chain_id,
-            nonce=nonce,
-            fee=self.params.min_fee,
-            family=RatingsFamily.name,
-            version=RatingsFamily.version,
-            payload=payload,
-        )
-        return admit_record(tx, chain_id=self.chain_id)
-
-    # ---------------------------------------------------------------------------- proposing
-
-    def submit(self, tx: bytes) -> int:
-        """Admit a client transaction to the mempool: 0, a RejectReason or a MempoolReason."""
-        try:
-            admitted = admit(tx, chain_id=self.chain_id, max_bytes=self.params.max_tx_bytes)
-        except InvalidTransaction as exc:
-            return int(exc.reason)
-        return self.mempool.add(admitted, self.state.account(admitted.sender_address).nonce)
-
-    def _candidates(self, height: int) -> list[AdmittedTransaction]:
-        own: list[AdmittedTransaction] = []
-        others: list[AdmittedTransaction] = []
-        for tx in self.mempool.candidates(first=self.address):
-            (own if tx.sender_address == self.address else others).append(tx)
-        nonce = self.state.account(self.address).nonce
-        for tx in own:
-            if tx.tx.nonce != nonce:
-                break
-            nonce += 1
-        evidence: list[AdmittedTransaction] = []
-        oldest = height - self.params.evidence_max_age
-        for key in sorted(self._pending):
-            item = self._pending[key]
-            if item.kind in BLOCK_VALIDITY_KINDS and item.height < oldest:
-                del self._pending[key]  # too old to be judged: no block may take it
-                continue
-            if item.height >= height or len(evidence) >= self.max_evidence:
-                continue
-            evidence.append(self._evidence_transaction(item, nonce))
-            nonce += 1
-        return [*own, *evidence, *others]
-
-    def propose(
-        self,
-        *,
-        height: int,
-        round_: int,
-        prev_hash: bytes,
-        timestamp_ms: int,
-        leader: str,
-        nonce: int,
-    ) -> bytes:
-        """A block on the current tip from the mempool and pending evidence (module docstring).
-
-        Raises:
-            ChainAppError: ``height`` or ``prev_hash`` is not the next block's.
-        """
-        if height != self.height + 1 or prev_hash != self.tip.block_hash:
-            raise ChainAppError(
-                f"propose at height {height} on {prev_hash.hex()[:12]}: the chain is at "
-                f"{self.height} with head {self.tip.block_hash.hex()[:12]}"
-            )
-        built = build_block(
-            self.state,
-            self._candidates(height),
-            parent=self.tip,
-            leader=leader,
-            round=round_,
-            timestamp_ms=timestamp_ms,
-            pow_nonce=nonce,
-            challenge=sha256(make_challenge(self.key, height, round_)),
-            params=self.params,
-            registry=self.registry,
-        )
-        keep = (RejectReason.BAD_NONCE, RejectReason.INSUFFICIENT_FUNDS)
-        self.mempool.remove(h for h, exc in built.rejected if exc.reason not in keep)
-        data = built.block.encode()
-        reason = 0
-        if not self._is_validator(leader, height):
-            reason = ChainReason.NOT_A_VALIDATOR
-        self._checked[sha256(data)] = (reason, built.block, built.result if not reason else None)
-        return data
 
     # ---------------------------------------------------------------------------- committing
 
