@@ -192,9 +192,7 @@ class ValidatorPool:
             signed = envelope.proposal.header
         if signed is None:
             return
-        fields = signed.to_fields()
-        fields.pop("signature")
-        content = canonical(fields)
+        content = canonical(signed.unsigned_fields())
         step = 0 if isinstance(signed, ProposalHeader) else int(signed.step)
         slot = (member.node, signed.height, signed.round, step)
         known = member.signed.setdefault(slot, content)

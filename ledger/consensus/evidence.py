@@ -82,18 +82,12 @@ def _signer(message: Vote | ProposalHeader) -> str:
     return message.proposer if isinstance(message, ProposalHeader) else message.node
 
 
-def _unsigned(message: Vote | ProposalHeader) -> dict[str, object]:
-    fields = message.to_fields()
-    fields.pop("signature")
-    return fields
-
-
 def conflicting(a: Vote | ProposalHeader, b: Vote | ProposalHeader) -> bool:
     """True when two signed messages of one signer, step, height and round say different things.
 
     The same content signed twice (ECDSA signatures need not be unique) is no conflict.
     """
-    return _unsigned(a) != _unsigned(b)
+    return a.unsigned_fields() != b.unsigned_fields()
 
 
 def verify_evidence(

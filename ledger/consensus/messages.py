@@ -19,14 +19,14 @@ Verdicts map onto Tendermint (arXiv 1807.04938, Algorithm 1): ``APPROVE`` is a v
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass
 from enum import IntEnum
-from typing import Annotated, TypeVar
+from typing import Annotated, ClassVar, TypeVar
 
 from ledger.consensus.validators import ValidatorSet
 from ledger.crypto import PrivateKey, verify
 from ledger.encoding import DecodeError, InvalidValue, Length, Record, canonical, sha256
+from ledger.signing import SignedRecord
 
 __all__ = [
     "APP_REASON_MAX",
@@ -53,7 +53,7 @@ __all__ = [
 APP_REASON_MAX = 999
 """Application reason codes (``Application.check``) are 1..999; machine reasons start at 1000."""
 
-R = TypeVar("R", bound=Record)
+R = TypeVar("R", bound=SignedRecord)
 Hash32 = Annotated[bytes, Length(32)]
 Signature = Annotated[bytes, Length(65)]
 
@@ -87,7 +87,7 @@ class Reason(IntEnum):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class PowClaim(Record):
+class PowClaim(SignedRecord):
     """A validator's proof of work for the leader election of (height, round)."""
 
     height: int
@@ -97,9 +97,11 @@ class PowClaim(Record):
     nonce: int
     signature: Signature
 
+    SIGNING_DOMAIN: ClassVar[str] = "satedge/claim/v1"
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class ProposalHeader(Record):
+class ProposalHeader(SignedRecord):
     """The signed part of a proposal: the block is bound by its hash; ϕ is ``challenge``."""
 
     height: int
@@ -112,9 +114,11 @@ class ProposalHeader(Record):
     challenge: Signature
     signature: Signature
 
+    SIGNING_DOMAIN: ClassVar[str] = "satedge/proposal/v1"
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class Vote(Record):
+class Vote(SignedRecord):
     """A watermarked verdict: a Tendermint prevote or precommit (module docstring)."""
 
     step: Step
@@ -127,6 +131,8 @@ class Vote(Record):
     challenge: bytes
     node: str
     signature: Signature
+
+    SIGNING_DOMAIN: ClassVar[str] = "satedge/vote/v1"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -178,28 +184,14 @@ class Envelope(Record):
     decided: Decided | None = None
 
 
-_DOMAINS: dict[type[Record], str] = {
-    PowClaim: "satedge/claim/v1",
-    ProposalHeader: "satedge/proposal/v1",
-    Vote: "satedge/vote/v1",
-}
-
-
-def _digest(record: Record) -> bytes:
-    fields = record.to_fields()
-    fields.pop("signature", None)
-    return sha256(canonical({"body": fields, "domain": _DOMAINS[type(record)]}))
-
-
 def sign_record(record: R, key: PrivateKey) -> R:
     """A copy of ``record`` (a PowClaim, ProposalHeader or Vote) signed with ``key``."""
-    return dataclasses.replace(record, signature=key.sign(_digest(record)))  # type: ignore[type-var]
+    return record.signed_with(key)
 
 
-def verify_signed(record: Record, public_key: bytes) -> bool:
+def verify_signed(record: SignedRecord, public_key: bytes) -> bool:
     """True when the record's ``signature`` is ``public_key``'s over its digest."""
-    signature: bytes = getattr(record, "signature")  # noqa: B009 - every signed record has one
-    return verify(public_key, _digest(record), signature)
+    return record.signed_by(public_key)
 
 
 def challenge_digest(height: int, round_: int) -> bytes:

@@ -19,13 +19,14 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 from enum import IntEnum
-from typing import Annotated
+from typing import Annotated, ClassVar
 
 from ledger.consensus.evidence import Evidence, EvidenceKey, EvidenceKind, verify_evidence
 from ledger.consensus.messages import Certificate
 from ledger.consensus.validators import ValidatorSet
-from ledger.crypto import PrivateKey, verify
-from ledger.encoding import DecodeError, Length, Record, canonical, sha256
+from ledger.crypto import PrivateKey
+from ledger.encoding import DecodeError, Length, Record, sha256
+from ledger.signing import SignedRecord
 
 __all__ = ["UNIT_PRICE", "ToyApp", "ToyBlock", "ToyReason", "ToyTx", "make_tx"]
 
@@ -52,7 +53,7 @@ class ToyReason(IntEnum):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class ToyTx(Record):
+class ToyTx(SignedRecord):
     """A signed toy transfer."""
 
     sender: Annotated[bytes, Length(33)]
@@ -60,11 +61,7 @@ class ToyTx(Record):
     amount: int
     signature: Annotated[bytes, Length(65)]
 
-    def digest(self) -> bytes:
-        """What the sender signs."""
-        fields = self.to_fields()
-        fields.pop("signature")
-        return sha256(canonical({"body": fields, "domain": "satedge/toy-tx/v1"}))
+    SIGNING_DOMAIN: ClassVar[str] = "satedge/toy-tx/v1"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -85,7 +82,7 @@ class ToyBlock(Record):
 def make_tx(key: PrivateKey, nonce: int, amount: int) -> bytes:
     """The canonical bytes of a toy transaction signed by ``key``."""
     unsigned = ToyTx(sender=key.public_key, nonce=nonce, amount=amount, signature=bytes(65))
-    return dataclasses.replace(unsigned, signature=key.sign(unsigned.digest())).encode()
+    return unsigned.signed_with(key).encode()
 
 
 def _tx_reason(tx: bytes) -> tuple[int, int]:
@@ -96,7 +93,7 @@ def _tx_reason(tx: bytes) -> tuple[int, int]:
         return ToyReason.MALFORMED, 0
     if decoded.amount < 0:
         return ToyReason.MALFORMED, 0
-    if not verify(decoded.sender, decoded.digest(), decoded.signature):
+    if not decoded.signed_by(decoded.sender):
         return ToyReason.BAD_SIGNATURE, 0
     return 0, decoded.amount
 
