@@ -52,6 +52,7 @@ from ledger.consensus.pool import (
     ValidatorPool,
     check_invariants,
 )
+from ledger.consensus.soak import soak
 from ledger.crypto import PrivateKey
 from ledger.encoding import canonical, sha256
 from ledger.families.coin import (
@@ -336,15 +337,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--first", type=int, default=0)
     parser.add_argument("--heights", type=int, default=3)
     args = parser.parse_args(argv)
-    failures = 0
-    for seed in range(args.first, args.first + args.seeds):
-        try:
-            check_chain_invariants(*run_chain_seed(seed, until_height=args.heights))
-        except AssertionError as exc:
-            failures += 1
-            print(f"FAIL {exc}")
-    print(f"{args.seeds - failures}/{args.seeds} seeds passed")
-    return 1 if failures else 0
+
+    def check_seed(seed: int) -> None:
+        check_chain_invariants(*run_chain_seed(seed, until_height=args.heights))
+
+    return 1 if soak(range(args.first, args.first + args.seeds), check_seed) else 0
 
 
 if __name__ == "__main__":

@@ -38,6 +38,7 @@ from ledger.consensus.simsetup import (
     SimApp,
     toy_setup,
 )
+from ledger.consensus.soak import soak
 from ledger.consensus.toyapp import make_tx
 from ledger.crypto import PrivateKey
 
@@ -93,15 +94,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--validators", type=int, default=4)
     parser.add_argument("--heights", type=int, default=3)
     args = parser.parse_args(argv)
-    failures = 0
-    for seed in range(args.first, args.first + args.seeds):
-        try:
-            check_invariants(run_seed(seed, n=args.validators, until_height=args.heights))
-        except AssertionError as exc:
-            failures += 1
-            print(f"FAIL {exc}")
-    print(f"{args.seeds - failures}/{args.seeds} seeds passed")
-    return 1 if failures else 0
+
+    def check_seed(seed: int) -> None:
+        check_invariants(run_seed(seed, n=args.validators, until_height=args.heights))
+
+    return 1 if soak(range(args.first, args.first + args.seeds), check_seed) else 0
 
 
 if __name__ == "__main__":
