@@ -109,8 +109,30 @@ class InvalidValue(DecodeError):
     """A field has the right type but an unacceptable value (range, length, enum member)."""
 
 
+def _is_canonical_value(value: Any) -> bool:
+    """True when ``value`` holds only what canonical JSON can carry (the fast path: no paths)."""
+    kind = type(value)
+    if kind is str or kind is bool or value is None:
+        return True
+    if kind is int:
+        return bool(INT_MIN <= value <= INT_MAX)
+    if kind is dict:
+        return all(type(key) is str and _is_canonical_value(item) for key, item in value.items())
+    if kind is list or kind is tuple:
+        return all(_is_canonical_value(item) for item in value)
+    return False
+
+
 def _check_canonical_types(value: Any, path: str) -> None:
-    """Raise WrongType/InvalidValue where ``value`` holds anything JSON-canonical cannot."""
+    """Raise WrongType/InvalidValue where ``value`` holds anything JSON-canonical cannot.
+
+    The walk that names the offending path runs only once the fast check has failed.
+    """
+    if not _is_canonical_value(value):
+        _name_the_offence(value, path)
+
+
+def _name_the_offence(value: Any, path: str) -> None:
     if value is None or isinstance(value, bool | str):
         return
     if isinstance(value, int):
@@ -121,11 +143,11 @@ def _check_canonical_types(value: Any, path: str) -> None:
         for key, item in value.items():
             if not isinstance(key, str):
                 raise WrongType(path, f"object key {key!r} is not a string")
-            _check_canonical_types(item, f"{path}.{key}" if path else key)
+            _name_the_offence(item, f"{path}.{key}" if path else key)
         return
     if isinstance(value, list | tuple):
         for index, item in enumerate(value):
-            _check_canonical_types(item, f"{path}[{index}]")
+            _name_the_offence(item, f"{path}[{index}]")
         return
     if isinstance(value, float):
         raise WrongType(path, "floats are not allowed (use integers in base units)")
