@@ -19,7 +19,7 @@ so that total issuance never leaves the 64-bit range).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from ledger.block import Block, BlockHeader, ChainTip, block_size, merkle_root
@@ -208,10 +208,13 @@ def _admitted(
     params: ChainParams,
     admitted: Mapping[bytes, AdmittedTransaction] | None,
     verify_signatures: bool,
+    raws: Sequence[bytes] | None,
 ) -> list[AdmittedTransaction]:
+    if raws is not None and len(raws) != len(transactions):
+        raise ValueError(f"{len(raws)} raw transactions for a block of {len(transactions)}")
     result: list[AdmittedTransaction] = []
     for index, tx in enumerate(transactions):
-        raw = tx.encode()
+        raw = tx.encode() if raws is None else raws[index]
         if len(raw) > params.max_tx_bytes:
             raise BadTransaction(
                 index, InvalidTransaction(RejectReason.OVERSIZED, f"{len(raw)} bytes")
@@ -258,6 +261,7 @@ def apply_block(
     admitted: Mapping[bytes, AdmittedTransaction] | None = None,
     verify_signatures: bool = True,
     dry_run: bool = False,
+    raws: Sequence[bytes] | None = None,
 ) -> ApplyResult:
     """Validate and execute ``block`` on ``state`` (in place; reverted on error or dry run).
 
@@ -270,6 +274,8 @@ def apply_block(
         admitted: Transactions already admitted, by hash (skips their signature checks).
         verify_signatures: False only for blocks this node built or already verified.
         dry_run: Execute and check, then restore the state (validate a proposal).
+        raws: The canonical bytes of each transaction, in order, as cut from the block's own
+            canonical bytes (saves re-encoding them); None: encode ``block.transactions``.
 
     Raises:
         BlockTooLarge, BadHeight, BadParent, BadTimestamp, BadTransactionRoot, BadLeader,
@@ -288,6 +294,7 @@ def apply_block(
         params=params,
         admitted=admitted,
         verify_signatures=verify_signatures,
+        raws=raws,
     )
     size = block_size(header, [tx.raw for tx in txs])
     if size > params.max_block_bytes:

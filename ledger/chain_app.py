@@ -19,6 +19,12 @@ writes are persisted in one atomic ``store.commit``.
 * ``check(h, block)`` = strict decode, the leader must be a validator of h, then
   ``apply_block(dry_run=True)``: 0 or a :class:`ChainReason`. ``commit`` persists, then applies
   the checked write set (no second execution) and advances the reputation table.
+* Caches, all keyed by ``sha256`` of the block bytes (so a tampered body under a known header
+  never hits an entry) and bounded: ``block_hash`` results (at most 257, a pure function of
+  the bytes), the decoded block of :func:`ledger.chain_received.decode_received` shared by
+  ``block_hash``, ``check`` and ``commit`` (at most ``_MAX_RECEIVED``, dropped on each commit)
+  and the check results (dropped on each commit). A block's transactions found in the mempool
+  by hash are not decoded or verified again; every other one is, during ``check``.
 
 Evidence on chain: an offence found by consensus (:class:`ledger.consensus.evidence.Evidence`)
 becomes a ``ratings``/``evidence`` transaction whose ``proof`` is the consensus record and whose
@@ -46,7 +52,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 
-from ledger.block import Block, ChainTip, decode_block, merkle_root
+from ledger.block import Block, ChainTip, decode_block
 from ledger.chain import ApplyResult, apply_block
 from ledger.chain_evidence import (
     BLOCK_VALIDITY_KINDS,
@@ -59,6 +65,7 @@ from ledger.chain_evidence import MAX_PENDING_EVIDENCE as MAX_PENDING_EVIDENCE
 from ledger.chain_proofs import ProofsMixin
 from ledger.chain_proposer import ProposerMixin
 from ledger.chain_reasons import ChainAppError, ChainReason, NotAValidator, NoValidators, reason_of
+from ledger.chain_received import ReceivedBlock, decode_received
 from ledger.chain_replay import replay_store
 from ledger.chain_validators import ValidatorsMixin
 from ledger.consensus.evidence import Evidence as ConsensusEvidence
@@ -93,6 +100,8 @@ __all__ = [
 ]
 
 _MAX_CERTIFICATE = 1 << 24
+_MAX_RECEIVED = 16
+"""Most decoded blocks kept (by content hash) between commits; all are dropped on commit."""
 
 CommitObserver = Callable[[int, Block, ApplyResult, ReputationTable], None]
 """Called after each commit (and each replayed block) with the height, block, result, table."""
@@ -152,6 +161,7 @@ class ChainApp(ValidatorsMixin, ProofsMixin, ProposerMixin):
         self._checked: dict[bytes, tuple[int, Block | None, ApplyResult | None]] = {}
         self._past: dict[tuple[int, bytes], int] = {}
         self._ids: dict[bytes, bytes] = {}
+        self._received: dict[bytes, ReceivedBlock] = {}
         self._depth = 0
 
     # ------------------------------------------------------------------------------ opening
@@ -224,20 +234,37 @@ class ChainApp(ValidatorsMixin, ProofsMixin, ProposerMixin):
         if found is None:
             found = sha256(b"\xff" + block)
             try:
-                decoded = decode_block(block, params=self.params)
+                received = self._received_block(block, digest)
             except InvalidBlock:
-                decoded = None
-            if decoded is not None and decoded.header.tx_root == merkle_root(
-                [sha256(tx.encode()) for tx in decoded.transactions]
-            ):
-                found = decoded.block_hash
+                received = None
+            if received is not None and received.tx_root_ok:
+                found = received.block.block_hash
             if len(self._ids) > 256:
                 self._ids.clear()
             self._ids[digest] = found
         return found
 
-    def _execute(self, block: Block, *, admitted: bool = True) -> ApplyResult:
+    def _received_block(self, block: bytes, digest: bytes) -> ReceivedBlock:
+        """``block`` decoded (once: cached by ``digest`` = its ``sha256``) with the mempool.
+
+        Raises:
+            InvalidBlock: As :func:`ledger.block.decode_block`.
+        """
+        received = self._received.get(digest)
+        if received is None:
+            received = decode_received(block, params=self.params, known=self.mempool.by_hash)
+            while len(self._received) >= _MAX_RECEIVED:
+                del self._received[next(iter(self._received))]
+            self._received[digest] = received
+        return received
+
+    def _execute(
+        self, block: Block, *, admitted: bool = True, received: ReceivedBlock | None = None
+    ) -> ApplyResult:
         """Validate ``block`` as the next block, without changing the state.
+
+        ``received``: ``block`` as :func:`decode_received` found it (its transactions' bytes, and
+        those already admitted, whose signatures are not checked again; the others are).
 
         Raises:
             InvalidBlock: The rule it breaks (NotAValidator for a leader outside the set).
@@ -251,8 +278,11 @@ class ChainApp(ValidatorsMixin, ProofsMixin, ProposerMixin):
             parent=self.tip,
             params=self.params,
             registry=self.registry,
-            admitted=self.mempool.by_hash if admitted else None,
+            admitted=(received.known if received is not None else self.mempool.by_hash)
+            if admitted
+            else None,
             dry_run=True,
+            raws=None if received is None else received.raws,
         )
 
     def check(self, height: int, block: bytes) -> int:
@@ -266,8 +296,9 @@ class ChainApp(ValidatorsMixin, ProofsMixin, ProposerMixin):
         decoded: Block | None = None
         result: ApplyResult | None = None
         try:
-            decoded = decode_block(block, params=self.params)
-            result = self._execute(decoded)
+            received = self._received_block(block, digest)
+            decoded = received.block
+            result = self._execute(decoded, received=received)
             reason = 0
         except InvalidBlock as exc:
             reason = reason_of(exc)
@@ -351,7 +382,7 @@ class ChainApp(ValidatorsMixin, ProofsMixin, ProposerMixin):
         self._forget(key for key in self._pending if key in state)
         self._checked.clear()
         self._past.clear()
-        self._ids.clear()
+        self._received.clear()
         if self.on_commit is not None:
             self.on_commit(height, block, result, self.table)
 

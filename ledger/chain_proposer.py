@@ -40,6 +40,7 @@ class ProposerMixin:
     max_evidence: int
     _pending: dict[bytes, ConsensusEvidence]
     _checked: dict[bytes, tuple[int, Block | None, ApplyResult | None]]
+    _ids: dict[bytes, bytes]
 
     if TYPE_CHECKING:  # implemented by ChainApp, ValidatorsMixin and ProofsMixin
 
@@ -125,5 +126,7 @@ class ProposerMixin:
         reason = 0
         if not self._is_validator(leader, height):
             reason = ChainReason.NOT_A_VALIDATOR
-        self._checked[sha256(data)] = (reason, built.block, built.result if not reason else None)
+        digest = sha256(data)
+        self._checked[digest] = (reason, built.block, built.result if not reason else None)
+        self._ids[digest] = built.block.block_hash  # built with its own tx_root
         return data

@@ -41,6 +41,7 @@ __all__ = [
     "WrongType",
     "canonical",
     "decode_canonical",
+    "is_canonical_value",
     "sha256",
 ]
 
@@ -110,17 +111,38 @@ class InvalidValue(DecodeError):
 
 
 def _is_canonical_value(value: Any) -> bool:
-    """True when ``value`` holds only what canonical JSON can carry (the fast path: no paths)."""
-    kind = type(value)
-    if kind is str or kind is bool or value is None:
-        return True
-    if kind is int:
-        return bool(INT_MIN <= value <= INT_MAX)
-    if kind is dict:
-        return all(type(key) is str and _is_canonical_value(item) for key, item in value.items())
-    if kind is list or kind is tuple:
-        return all(_is_canonical_value(item) for item in value)
-    return False
+    """True when ``value`` holds only what canonical JSON can carry (the fast path: no paths).
+
+    An explicit stack instead of recursion: this runs over every decoded block and transaction.
+    """
+    stack = [value]
+    pop = stack.pop
+    extend = stack.extend
+    while stack:
+        item = pop()
+        kind = type(item)
+        if kind is str or kind is bool or item is None:
+            continue
+        if kind is int:
+            if not INT_MIN <= item <= INT_MAX:
+                return False
+            continue
+        if kind is dict:
+            for key in item:
+                if type(key) is not str:
+                    return False
+            extend(item.values())
+            continue
+        if kind is list or kind is tuple:
+            extend(item)
+            continue
+        return False
+    return True
+
+
+def is_canonical_value(value: Any) -> bool:
+    """Whether ``value`` holds only what canonical JSON carries (no floats, 64-bit integers)."""
+    return _is_canonical_value(value)
 
 
 def _check_canonical_types(value: Any, path: str) -> None:
@@ -222,6 +244,14 @@ class Record:
         Raises:
             UnknownField, MissingField, WrongType, InvalidValue: naming the dotted field path.
         """
+        fast = _fast_decoders(cls)
+        if isinstance(fields, Mapping) and len(fields) == len(fast):
+            try:
+                values = {name: decode(fields[name]) for name, decode in fast.items()}
+            except (DecodeError, KeyError):
+                pass  # decode again below, naming the offending field
+            else:
+                return cls(**values)
         decoders = _codecs(cls)[0]
         if not isinstance(fields, Mapping):
             raise WrongType(path, f"expected an object, got {type(fields).__name__}")
@@ -239,7 +269,27 @@ class Record:
     @classmethod
     def decode(cls, data: bytes, *, max_bytes: int) -> Self:
         """Decode canonical bytes into the record (see :func:`decode_canonical`)."""
-        return cls.from_fields(decode_canonical(data, max_bytes=max_bytes))
+        return cls.from_decoded(decode_canonical(data, max_bytes=max_bytes))
+
+    @classmethod
+    def from_decoded(cls, fields: JsonObject, path: str = "") -> Self:
+        """:meth:`from_fields` for (part of) what :func:`decode_canonical` returned.
+
+        Its JSON types are already checked, so free-form objects are not walked again; the
+        result and the errors are :meth:`from_fields`'s.
+        """
+        fast = _fast_decoders(cls, checked=True)
+        if type(fields) is dict and len(fields) == len(fast):
+            try:
+                values = {name: decode(fields[name]) for name, decode in fast.items()}
+            except (DecodeError, KeyError):
+                pass
+            else:
+                return cls(**values)
+        return cls.from_fields(fields, path)
+
+
+_RECORD_FROM_FIELDS = Record.from_fields.__func__  # type: ignore[attr-defined]
 
 
 def _join(path: str, name: str) -> str:
@@ -261,6 +311,124 @@ def _codecs(cls: type) -> tuple[dict[str, Converter], dict[str, Callable[[Any], 
         )
         _CODEC_CACHE[cls] = cached
     return cached
+
+
+FastConverter = Callable[[Any], Any]
+_FAST_CACHE: dict[tuple[type, bool], dict[str, FastConverter]] = {}
+
+
+def _fast_decoders(cls: type, *, checked: bool = False) -> dict[str, FastConverter]:
+    """Per-class decoders that do not build field paths (the path-naming ones rerun on error).
+
+    Each accepts and returns exactly what the matching :func:`_decoder` does; on bad input it
+    raises some :class:`DecodeError` (or ``KeyError`` for a missing field) without the path.
+    ``checked``: the input came out of :func:`decode_canonical`, so a free-form object holds
+    only canonical JSON types already and is not walked again.
+    """
+    cached = _FAST_CACHE.get((cls, checked))
+    if cached is None:
+        hints = typing.get_type_hints(cls, include_extras=True)
+        cached = {f.name: _fast_decoder(hints[f.name], checked) for f in dataclasses.fields(cls)}
+        _FAST_CACHE[cls, checked] = cached
+    return cached
+
+
+def _fast_decoder(annotation: Any, checked: bool) -> FastConverter:
+    origin = typing.get_origin(annotation)
+    args = typing.get_args(annotation)
+    if origin is Annotated:
+        inner, *extras = args
+        length = next((e.size for e in extras if isinstance(e, Length)), None)
+        base = _fast_decoder(inner, checked)
+        if length is None:
+            return base
+
+        def fixed(value: Any) -> Any:
+            decoded = base(value)
+            if len(decoded) != length:
+                raise InvalidValue("", "wrong length")
+            return decoded
+
+        return fixed
+    if origin in (types.UnionType, typing.Union):
+        some = _fast_decoder(next(a for a in args if a is not type(None)), checked)
+        return lambda value: None if value is None else some(value)
+    if origin is tuple:
+        item = _fast_decoder(args[0], checked)
+
+        def sequence(value: Any) -> tuple[Any, ...]:
+            if type(value) is not list:
+                raise WrongType("", "expected a list")
+            return tuple(map(item, value))
+
+        return sequence
+    if checked and (origin is dict or annotation is dict):
+        return _fast_object
+    if annotation is int:
+        return _fast_integer
+    if annotation is str:
+        return _fast_string
+    if annotation is bytes:
+        return _fast_hex_bytes
+    if isinstance(annotation, type) and issubclass(annotation, Record):
+        record = annotation
+        if getattr(record.from_fields, "__func__", None) is not _RECORD_FROM_FIELDS:
+            return lambda value: record.from_fields(value, "")
+
+        built: list[FastConverter] = []
+
+        def nested(value: Any) -> Any:
+            if not built:  # on first use: the record may refer to itself
+                built.append(_record_builder(record, checked))
+            return built[0](value)
+
+        return nested
+    slow = _decoder(annotation)
+    return lambda value: slow(value, "")
+
+
+def _record_builder(record: type[Record], checked: bool) -> FastConverter:
+    """A fast decoder of one plain ``dict`` into ``record``, generated for its fields.
+
+    Straight-line code (one keyword argument per field) rather than a loop over the decoders:
+    a bulk payload holds thousands of nested records. Field names are Python identifiers.
+    """
+    fast = _fast_decoders(record, checked=checked)
+    names = list(fast)
+    arguments = ", ".join(f"{name}=_d{i}(value[{name!r}])" for i, name in enumerate(names))
+    source = (
+        "def build(value):\n"
+        f"    if type(value) is not dict or len(value) != {len(names)}:\n"
+        "        raise _Wrong('', 'expected an object with the record fields')\n"
+        f"    return _record({arguments})\n"
+    )
+    scope: dict[str, Any] = {f"_d{i}": fast[name] for i, name in enumerate(names)}
+    scope.update(_record=record, _Wrong=WrongType)
+    exec(source, scope)  # generated from the record's own field names
+    builder: FastConverter = scope["build"]
+    return builder
+
+
+def _fast_object(value: Any) -> JsonObject:
+    if type(value) is not dict:
+        raise WrongType("", "expected an object")
+    return value
+
+
+def _fast_integer(value: Any) -> int:
+    if type(value) is not int or not INT_MIN <= value <= INT_MAX:
+        raise WrongType("", "expected a 64-bit integer")
+    return value
+
+
+def _fast_string(value: Any) -> str:
+    if type(value) is not str:
+        raise WrongType("", "expected a string")
+    return value
+
+
+def _fast_hex_bytes(value: Any) -> bytes:
+    return _hex_bytes(value, "")
 
 
 def _decoder(annotation: Any) -> Converter:
@@ -357,9 +525,12 @@ def _hex_bytes(value: Any, path: str) -> bytes:
     if len(value) % 2 or value != value.lower():
         raise InvalidValue(path, "expected lowercase hex with an even number of digits")
     try:
-        return bytes.fromhex(value)
+        decoded = bytes.fromhex(value)
     except ValueError:
         raise InvalidValue(path, "not a hex string") from None
+    if len(decoded) * 2 != len(value):  # bytes.fromhex skips whitespace; canonical hex has none
+        raise InvalidValue(path, "not a hex string (whitespace inside)")
+    return decoded
 
 
 def _json_object(value: Any, path: str) -> JsonObject:

@@ -14,8 +14,11 @@ carries the raw bytes, hash and sender address, so the state transition never re
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import Annotated, ClassVar
+
+import orjson
 
 from ledger.crypto import CryptoError, PrivateKey, address_of, recover
 from ledger.encoding import DecodeError, JsonObject, Length, Record, canonical, sha256
@@ -48,6 +51,11 @@ class Transaction(SignedRecord):
     signature: Annotated[bytes, Length(65)]
 
     SIGNING_DOMAIN: ClassVar[str] = "satedge/transaction/v1"
+
+
+_DOMAIN_TAIL = b',"domain":' + orjson.dumps(Transaction.SIGNING_DOMAIN) + b"}"
+_address_of = functools.lru_cache(maxsize=1 << 16)(address_of)
+"""``address_of``, remembered per sender key (a pure function: Keccak-256 of the key)."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -93,7 +101,27 @@ def sign_transaction(
     return unsigned.signed_with(key)
 
 
-def _check_signature(tx: Transaction) -> None:
+def _signing_digest(tx: Transaction, raw: bytes | None) -> bytes:
+    """``tx.signing_digest()``, cut from ``raw`` (``tx``'s canonical bytes) when given.
+
+    The unsigned fields' canonical form is the canonical transaction without its
+    ``"signature":"…",`` member, which sorts between ``sender`` and ``version``, the last key.
+    The cut is taken only when ``raw`` ends in exactly the canonical hex of ``sender`` and
+    ``signature`` (the only fields whose decoding could accept another spelling), so then
+    ``raw`` is ``tx.encode()`` and the digest is the same; otherwise it is computed afresh.
+    """
+    if raw is not None:
+        version = str(tx.version).encode()
+        signed = b'","signature":"' + tx.signature.hex().encode() + b'","version":'
+        tail = b'"sender":"' + tx.sender.hex().encode() + signed + version + b"}"
+        cut = len(raw) - len(tail)
+        if raw.endswith(tail) and raw[cut - 1 : cut] == b",":
+            unsigned = raw[:cut] + b'"sender":"' + tx.sender.hex().encode() + b'","version":'
+            return sha256(b'{"body":' + unsigned + version + b"}" + _DOMAIN_TAIL)
+    return tx.signing_digest()
+
+
+def _check_signature(tx: Transaction, raw: bytes | None = None) -> None:
     signature = tx.signature
     if signature[64] > 1:
         raise InvalidTransaction(
@@ -104,7 +132,7 @@ def _check_signature(tx: Transaction) -> None:
             RejectReason.BAD_SIGNATURE, "s is not in the low half (malleable)", field="signature"
         )
     try:
-        signer = recover(tx.signing_digest(), signature)
+        signer = recover(_signing_digest(tx, raw), signature)
     except CryptoError as exc:
         raise InvalidTransaction(RejectReason.BAD_SIGNATURE, str(exc), field="signature") from None
     if signer != tx.sender:
@@ -135,10 +163,10 @@ def admit_record(
         InvalidTransaction: BAD_CHAIN_ID, BAD_NONCE, FEE_TOO_LOW or BAD_SIGNATURE.
     """
     _check_envelope(tx, chain_id)
-    _check_signature(tx)
+    _check_signature(tx, raw)
     data = tx.encode() if raw is None else raw
     return AdmittedTransaction(
-        tx=tx, raw=data, tx_hash=sha256(data), sender_address=address_of(tx.sender)
+        tx=tx, raw=data, tx_hash=sha256(data), sender_address=_address_of(tx.sender)
     )
 
 

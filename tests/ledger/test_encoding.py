@@ -141,6 +141,13 @@ def test_records_reject_wrong_fields_by_name(
     assert field in str(caught.value)
 
 
+def test_hex_with_whitespace_is_not_canonical() -> None:
+    # bytes.fromhex skips spaces: "ab  cd" would decode to two bytes and re-encode differently.
+    with pytest.raises(InvalidValue, match="whitespace") as caught:
+        Outer.decode(_fields(sender="ab" * 19 + "  "), max_bytes=1000)
+    assert caught.value.field == "sender"
+
+
 def test_a_missing_top_level_field_is_named() -> None:
     fields = SAMPLE.to_fields()
     del fields["final"]
