@@ -30,9 +30,9 @@ Evidence on chain: an offence found by consensus (:class:`ledger.consensus.evide
 becomes a ``ratings``/``evidence`` transaction whose ``proof`` is the consensus record and whose
 ``subject`` is ``r<round>/<step>`` (:func:`offence_subject`), so the chain's offence identity
 (offender, kind, height, subject) is the machine's evidence key and each offence is recorded once
-(the family refuses duplicates). The ratings family is wrapped to bind the payload to the proof
-(kind, offender, height, subject) and to require the offence to lie below the recording block;
-the proof is checked by :func:`ledger.consensus.evidence.verify_evidence`. Proof that a block was
+(the family refuses duplicates). The ratings family's evidence verifier binds the payload to the
+proof (kind, offender, height, subject), requires the offence to lie below the recording block,
+and checks the proof by :func:`ledger.consensus.evidence.verify_evidence`. Proof that a block was
 (in)valid at height e re-executes that block on the state of height e−1, which the node rebuilds
 from its store and the undo sets of the last ``params.evidence_max_age`` blocks; a block at
 height H accepts such proof only for ``H − evidence_max_age ≤ e < H``. Where re-checking would
@@ -57,7 +57,6 @@ from ledger.chain import ApplyResult, apply_block
 from ledger.chain_evidence import (
     BLOCK_VALIDITY_KINDS,
     CONSENSUS_KINDS,
-    _BoundRatings,
     _subject,
     offence_subject,
 )
@@ -76,7 +75,7 @@ from ledger.crypto import PrivateKey
 from ledger.encoding import sha256
 from ledger.errors import InvalidBlock
 from ledger.evidence_kinds import EvidenceKind
-from ledger.families import CoinFamily, FamilyRegistry, IdentityFamily
+from ledger.families import builtin_registry
 from ledger.families.ratings import evidence_key
 from ledger.genesis import Genesis, genesis_state, genesis_tip
 from ledger.identity import Certificate as NodeCertificate
@@ -141,13 +140,7 @@ class ChainApp(ValidatorsMixin, ProofsMixin, ProposerMixin):
         self.mempool = mempool if mempool is not None else Mempool()
         self.max_evidence = max_evidence
         self.on_commit = on_commit
-        self.registry = FamilyRegistry(
-            [
-                CoinFamily(),
-                _BoundRatings(self._verify_evidence, self.params.evidence_max_age),
-                IdentityFamily(),
-            ]
-        )
+        self.registry = builtin_registry(evidence_verifier=self._verify_evidence)
         self.state = genesis_state(genesis)
         self.tips: list[ChainTip] = [genesis_tip(genesis)]
         self.table = ReputationTable(

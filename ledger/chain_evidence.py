@@ -2,25 +2,30 @@
 
 An offence found by consensus (:class:`ledger.consensus.evidence.Evidence`) goes on chain as a
 ``ratings``/``evidence`` transaction whose ``proof`` is the consensus record and whose
-``subject`` is ``r<round>/<step>`` (:func:`offence_subject`). :class:`_BoundRatings` is the
-ratings family of :class:`~ledger.chain_app.ChainApp`, refusing evidence whose payload does not
-match its proof, whose kind has no verifiable proof, or whose block-validity proof is older
-than ``params.evidence_max_age`` blocks (module docstring of :mod:`ledger.chain_app`).
+``subject`` is ``r<round>/<step>`` (:func:`offence_subject`). :func:`check_binding` is the first
+step of :class:`~ledger.chain_app.ChainApp`'s evidence verifier (the plain
+:data:`~ledger.families.ratings.EvidenceVerifier` of its ratings family), refusing evidence
+whose payload does not match its proof, whose kind has no verifiable proof, or whose
+block-validity proof is older than ``params.evidence_max_age`` blocks (module docstring of
+:mod:`ledger.chain_app`).
 """
 
 from __future__ import annotations
 
 from ledger.consensus.evidence import Evidence as ConsensusEvidence
 from ledger.consensus.messages import Step
-from ledger.encoding import DecodeError, Record
+from ledger.encoding import DecodeError
 from ledger.errors import InvalidTransaction, RejectReason
 from ledger.evidence_kinds import EvidenceKind
-from ledger.families.ratings import EvidencePayload, EvidenceVerifier, RatingsFamily, evidence_key
-from ledger.families.registry import TxContext
-from ledger.state import State
-from ledger.transactions import AdmittedTransaction
+from ledger.families.ratings import EvidencePayload, evidence_key
 
-__all__ = ["BLOCK_VALIDITY_KINDS", "CONSENSUS_KINDS", "MAX_PENDING_EVIDENCE", "offence_subject"]
+__all__ = [
+    "BLOCK_VALIDITY_KINDS",
+    "CONSENSUS_KINDS",
+    "MAX_PENDING_EVIDENCE",
+    "check_binding",
+    "offence_subject",
+]
 
 CONSENSUS_KINDS = frozenset(
     {
@@ -64,21 +69,22 @@ def _bad_evidence(detail: str, field: str) -> InvalidTransaction:
     return InvalidTransaction(RejectReason.BAD_EVIDENCE, detail, field=field)
 
 
-class _BoundRatings(RatingsFamily):
-    """The ratings family, with evidence payloads bound to their consensus proof (docstring)."""
+def check_binding(payload: EvidencePayload, height: int, max_age: int) -> ConsensusEvidence:
+    """The consensus proof of ``payload``, checked to prove exactly the payload's offence.
 
-    def __init__(self, verifier: EvidenceVerifier, max_age: int) -> None:
-        super().__init__(verifier)
-        self._max_age = max_age
+    Args:
+        payload: The evidence transaction's payload.
+        height: The height of the block recording it.
+        max_age: ``params.evidence_max_age``.
 
-    def apply(self, state: State, tx: AdmittedTransaction, payload: Record, ctx: TxContext) -> None:
-        """Check the binding of an evidence payload, then apply as the ratings family does."""
-        if isinstance(payload, EvidencePayload):
-            _check_binding(payload, ctx.block.height, self._max_age)
-        super().apply(state, tx, payload, ctx)
+    Returns:
+        ``payload.proof`` decoded (its signatures and re-execution are not checked here).
 
-
-def _check_binding(payload: EvidencePayload, height: int, max_age: int) -> None:
+    Raises:
+        InvalidTransaction: BAD_EVIDENCE naming the field: a kind without a consensus proof, a
+            proof that does not decode, is of another (kind, offender, height, subject), is not
+            below ``height``, or proves block (in)validity older than ``max_age`` blocks.
+    """
     if payload.kind not in CONSENSUS_KINDS:
         raise _bad_evidence(f"no verifiable proof of {payload.kind.name} yet", "payload.kind")
     try:
@@ -97,3 +103,4 @@ def _check_binding(payload: EvidencePayload, height: int, max_age: int) -> None:
         raise _bad_evidence(
             f"proof of block validity older than {max_age} blocks", "payload.height"
         )
+    return proof

@@ -1,11 +1,12 @@
 """Checking consensus proofs on chain: past states from undo records, evidence queued.
 
-Part of :class:`~ledger.chain_app.ChainApp`. The ratings family's verifier re-checks a
-consensus proof with :func:`ledger.consensus.evidence.verify_evidence`; a block-validity proof
-re-executes the block on the state of its parent height, rebuilt from the store's state and
-the undo sets of the last ``params.evidence_max_age`` blocks. A proof that needs an older
-state is refused as undecidable (:class:`_Undecidable`), never judged either way. Offences
-this node's machine recorded are queued until they are on chain.
+Part of :class:`~ledger.chain_app.ChainApp`. The ratings family's verifier checks that an
+evidence payload's proof is of the payload's offence (:func:`~ledger.chain_evidence.check_binding`)
+and re-checks the consensus proof with :func:`ledger.consensus.evidence.verify_evidence`; a
+block-validity proof re-executes the block on the state of its parent height, rebuilt from the
+store's state and the undo sets of the last ``params.evidence_max_age`` blocks. A proof that
+needs an older state is refused as undecidable (:class:`_Undecidable`), never judged either
+way. Offences this node's machine recorded are queued until they are on chain.
 """
 
 from __future__ import annotations
@@ -14,17 +15,23 @@ from typing import TYPE_CHECKING
 
 from ledger.block import ChainTip, decode_block
 from ledger.chain import apply_block
-from ledger.chain_evidence import MAX_PENDING_EVIDENCE, _chain_key, offence_subject
+from ledger.chain_evidence import (
+    MAX_PENDING_EVIDENCE,
+    _chain_key,
+    check_binding,
+    offence_subject,
+)
 from ledger.chain_reasons import ChainReason, NotAValidator, reason_of
 from ledger.consensus.evidence import Evidence as ConsensusEvidence
 from ledger.consensus.evidence import verify_evidence
 from ledger.consensus.validators import ValidatorSet
 from ledger.crypto import PrivateKey
-from ledger.encoding import DecodeError, JsonObject, sha256
+from ledger.encoding import sha256
 from ledger.errors import InvalidBlock
 from ledger.evidence_kinds import EvidenceKind
 from ledger.families import FamilyRegistry
 from ledger.families.ratings import EvidencePayload, RatingsFamily
+from ledger.families.registry import BlockContext
 from ledger.params import ChainParams
 from ledger.state import State
 from ledger.store import ChainStore
@@ -118,13 +125,22 @@ class ProofsMixin:
     # ----------------------------------------------------------------------------- evidence
 
     def _verify_evidence(
-        self, kind: EvidenceKind, offender: str, proof: JsonObject, state: State
+        self, payload: EvidencePayload, block: BlockContext, state: State
     ) -> str | None:
-        """The ratings family's verifier: None when the consensus proof holds, else why not."""
+        """The ratings family's verifier: None when the proof binds to ``payload`` and holds.
+
+        Raises:
+            InvalidTransaction: BAD_EVIDENCE when the proof is not of the payload's offence
+                (:func:`~ledger.chain_evidence.check_binding`).
+        """
+        evidence = check_binding(payload, block.height, block.params.evidence_max_age)
+        return self._verify_proof(evidence)
+
+    def _verify_proof(self, evidence: ConsensusEvidence) -> str | None:
+        """None when the consensus proof ``evidence`` holds, else why not."""
         outer = self._depth == 0
         self._depth += 1
         try:
-            evidence = ConsensusEvidence.from_fields(proof, "proof")
             validators = self._validators.get(evidence.height)
             if validators is None:
                 return f"no validator set is known at height {evidence.height}"
@@ -136,9 +152,11 @@ class ProofsMixin:
                 offence_of=self.offence_of,
                 max_bytes=self.params.max_block_bytes,
             )
-            return None if ok else f"the {kind.name} proof against {offender!r} does not hold"
-        except DecodeError as exc:
-            return f"not a consensus proof: {exc}"
+            return (
+                None
+                if ok
+                else f"the {evidence.kind.name} proof against {evidence.offender!r} does not hold"
+            )
         except _Undecidable as exc:
             if not outer:
                 raise
@@ -151,9 +169,7 @@ class ProofsMixin:
 
         Only the proof is judged (not its age or whether it is already recorded).
         """
-        return self._verify_evidence(
-            evidence.kind, evidence.offender, evidence.to_fields(), self.state
-        )
+        return self._verify_proof(evidence)
 
     def add_evidence(self, evidence: ConsensusEvidence) -> None:
         """Queue an offence this node's machine recorded, for its next proposals."""

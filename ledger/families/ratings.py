@@ -11,8 +11,10 @@
   proof's hash), and a second report of the same offence, with the same or another proof, is
   rejected (DUPLICATE_EVIDENCE). What makes a proof valid depends on its kind (two signed votes
   for an equivocation, ...): the consensus layer passes an :data:`EvidenceVerifier` (e.g. a
-  wrapper of ``ledger.consensus.evidence.verify_evidence``); without one, only the structure
-  is checked, so production wiring must pass one.
+  wrapper of ``ledger.consensus.evidence.verify_evidence``), which receives the whole decoded
+  payload and so checks both the proof and that it proves this payload's offence (offender,
+  kind, height, subject); without one, only the structure is checked, so production wiring
+  must pass one.
 
 Neither operation computes reputation: the block's ``ledger.evidence_kinds.Rating`` and
 ``Evidence`` records are returned by ``apply_block`` for ``ReputationTable.apply_block``, so
@@ -28,7 +30,7 @@ from ledger.encoding import JsonObject, Record, canonical, sha256
 from ledger.errors import InvalidTransaction, RejectReason
 from ledger.evidence_kinds import Evidence, EvidenceKind, Rating
 from ledger.families.identity import active_certificate, certificate_of
-from ledger.families.registry import TransactionFamily, TxContext, decode_op
+from ledger.families.registry import BlockContext, TransactionFamily, TxContext, decode_op
 from ledger.identity import Role
 from ledger.state import EVIDENCE_PREFIX, State
 from ledger.transactions import AdmittedTransaction
@@ -46,9 +48,6 @@ PPM = 1_000_000
 MAX_COUNT = 1_000_000
 """Most interactions one rating may report in each of Np and Nn."""
 MAX_SUBJECT_LENGTH = 256
-
-EvidenceVerifier = Callable[[EvidenceKind, str, JsonObject, State], str | None]
-"""(kind, offender, proof, state) → None if the proof holds, else why it does not."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -75,6 +74,18 @@ class EvidencePayload(Record):
     proof: JsonObject
 
 
+EvidenceVerifier = Callable[[EvidencePayload, BlockContext, State], str | None]
+"""(payload, block, state) → None if ``payload.proof`` holds and proves the payload's offence.
+
+Called once the family's own checks pass (sender, offender's certificate, non-empty proof,
+height, subject length, not a duplicate). Returns why not otherwise, which the family rejects
+as BAD_EVIDENCE on ``payload.proof``; a verifier may instead raise
+:class:`~ledger.errors.InvalidTransaction` itself (BAD_EVIDENCE) to name another field, e.g.
+``payload.height`` when the proof is of another height. ``block`` gives the recording block's
+height and parameters (e.g. ``params.evidence_max_age``).
+"""
+
+
 _OPERATIONS: dict[str, type[Record]] = {"rating": RatingPayload, "evidence": EvidencePayload}
 
 
@@ -84,7 +95,7 @@ def evidence_key(*, offender: str, kind: EvidenceKind, height: int, subject: str
     return EVIDENCE_PREFIX + sha256(canonical(identity))
 
 
-def _structure_only(kind: EvidenceKind, offender: str, proof: JsonObject, state: State) -> None:
+def _structure_only(payload: EvidencePayload, block: BlockContext, state: State) -> None:
     return None
 
 
@@ -193,7 +204,7 @@ class RatingsFamily(TransactionFamily[Record]):
                 "this offence is already recorded",
                 field="payload",
             )
-        problem = self._verifier(payload.kind, payload.offender, payload.proof, state)
+        problem = self._verifier(payload, block, state)
         if problem is not None:
             raise InvalidTransaction(RejectReason.BAD_EVIDENCE, problem, field="payload.proof")
         record = Evidence(

@@ -18,7 +18,7 @@ from ledger.errors import RejectReason
 from ledger.evidence_kinds import EvidenceKind
 from ledger.families import builtin_registry
 from ledger.families.coin import Allocation, TransferPayload
-from ledger.families.ratings import RatingPayload
+from ledger.families.ratings import EvidencePayload, RatingPayload
 from ledger.genesis import dev_network, genesis_hash
 from ledger.mempool import Mempool, MempoolReason
 from ledger.params import ChainParams
@@ -262,6 +262,53 @@ def test_a_block_carrying_a_false_proof_is_invalid() -> None:
         height=2, round_=0, prev_hash=liar.head_hash(), timestamp_ms=9, leader="edge-03", nonce=0
     )
     assert Block.decode(block, max_bytes=1 << 20).transactions == ()
+
+
+@pytest.mark.parametrize(
+    "claim",
+    [
+        {"offender": "edge-03"},
+        {"kind": EvidenceKind.FORGED_WATERMARK},
+        {"height": 0},
+        {"subject": "r1/prevote"},
+    ],
+)
+def test_a_valid_proof_of_another_offence_is_rejected(claim: dict[str, object]) -> None:
+    app = new_app("edge-00")
+    advance(app)
+    proof = equivocation(1)  # offence A: edge-01 equivocated at height 1, round 0, prevote
+    assert app.verify_offence(proof) is None
+
+    def block_with(**changes: object) -> bytes:
+        fields: dict[str, object] = {
+            "op": "evidence",
+            "kind": proof.kind,
+            "offender": proof.offender,
+            "height": proof.height,
+            "subject": offence_subject(proof),
+            "proof": proof.to_fields(),
+        }
+        payload = EvidencePayload(**(fields | changes))  # type: ignore[arg-type]
+        tx = NET.transaction("edge-02", nonce=0, family="ratings", payload=payload)
+        built = build_block(
+            app.state,
+            [tx],
+            parent=app.tip,
+            leader="edge-00",
+            round=0,
+            timestamp_ms=2_000,
+            pow_nonce=0,
+            challenge=bytes(32),
+            params=app.params,
+            registry=builtin_registry(),  # structure only: the block's roots are right
+        )
+        assert built.block.transactions == (tx.tx,)
+        return built.block.encode()
+
+    assert app.check(2, block_with(**claim)) == (
+        ChainReason.BAD_TRANSACTION + RejectReason.BAD_EVIDENCE
+    )
+    assert app.check(2, block_with()) == 0  # the same proof under its own offence holds
 
 
 def test_restart_from_sqlite_gives_the_same_root_table_and_validators(tmp_path: Path) -> None:

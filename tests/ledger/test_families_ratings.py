@@ -12,7 +12,7 @@ from ledger.chain import apply_transaction, block_context
 from ledger.errors import InvalidTransaction, RejectReason
 from ledger.evidence_kinds import Evidence, EvidenceKind, Rating
 from ledger.families import FamilyRegistry, builtin_registry
-from ledger.families.ratings import evidence_key
+from ledger.families.ratings import EvidencePayload, evidence_key
 from ledger.families.registry import BlockContext
 from ledger.genesis import dev_network, genesis_state
 from ledger.state import State
@@ -168,24 +168,61 @@ def test_authority_does_not_report_evidence() -> None:
     assert rejected(state, ctx, "authority", evidence()).reason == RejectReason.NOT_AUTHORIZED
 
 
-def test_evidence_verifier_is_consulted() -> None:
-    seen: list[tuple[EvidenceKind, str]] = []
+def test_evidence_verifier_is_consulted_with_the_whole_payload() -> None:
+    seen: list[tuple[EvidencePayload, int]] = []
 
-    def verifier(
-        kind: EvidenceKind, offender: str, proof: dict[str, Any], state: State
-    ) -> str | None:
-        seen.append((kind, offender))
-        return None if proof.get("valid") else "the two votes do not conflict"
+    def verifier(payload: EvidencePayload, block: BlockContext, state: State) -> str | None:
+        seen.append((payload, block.height))
+        return None if payload.proof.get("valid") else "the two votes do not conflict"
 
     registry = builtin_registry(evidence_verifier=verifier)
     state, ctx = fresh()
     error = rejected(state, ctx, "edge-01", evidence(proof={"valid": False}), registry)
-    assert (error.reason, error.detail) == (
+    assert (error.reason, error.field, error.detail) == (
         RejectReason.BAD_EVIDENCE,
+        "payload.proof",
         "the two votes do not conflict",
     )
     submit(state, ctx, "edge-01", evidence(proof={"valid": True}), registry)
-    assert seen == [(EvidenceKind.EQUIVOCATION, "edge-02")] * 2
+    assert [(p.kind, p.offender, p.height, p.subject, p.proof, h) for p, h in seen] == [
+        (EvidenceKind.EQUIVOCATION, "edge-02", 5, "round-0", {"valid": valid}, 7)
+        for valid in (False, True)
+    ]
+    # a recorded offence is refused as a duplicate before its proof is judged again
+    again = rejected(state, ctx, "edge-01", evidence(proof={"valid": True}), registry)
+    assert again.reason == RejectReason.DUPLICATE_EVIDENCE and len(seen) == 2
+
+
+def _binding_verifier(payload: EvidencePayload, block: BlockContext, state: State) -> str | None:
+    """Accepts a proof that names exactly the payload's offence (as a real verifier must)."""
+    claimed = {
+        "offender": payload.offender,
+        "kind": int(payload.kind),
+        "height": payload.height,
+        "subject": payload.subject,
+    }
+    proved = {name: payload.proof.get(name) for name in claimed}
+    return None if proved == claimed else f"the proof is of {proved}, not {claimed}"
+
+
+@pytest.mark.parametrize(
+    "claim",
+    [
+        {"offender": "edge-03"},
+        {"kind": int(EvidenceKind.FORGED_WATERMARK)},
+        {"height": 4},
+        {"subject": "round-1"},
+    ],
+)
+def test_a_proof_of_another_offence_is_rejected(claim: dict[str, Any]) -> None:
+    offence_a = {"offender": "edge-02", "kind": int(EvidenceKind.EQUIVOCATION)}
+    offence_a |= {"height": 5, "subject": "round-0"}
+    registry = builtin_registry(evidence_verifier=_binding_verifier)
+    state, ctx = fresh()
+    error = rejected(state, ctx, "edge-01", evidence(**claim, proof=offence_a), registry)
+    assert (error.reason, error.field) == (RejectReason.BAD_EVIDENCE, "payload.proof")
+    submit(state, ctx, "edge-01", evidence(proof=offence_a), registry)  # offence A itself holds
+    assert [(e.offender, e.height, e.subject) for e in ctx.evidence] == [("edge-02", 5, "round-0")]
 
 
 @settings(max_examples=100, deadline=None)
