@@ -85,6 +85,31 @@ class ApplyResult:
     fees: int
     reward: int
 
+    @classmethod
+    def of(
+        cls,
+        state: State,
+        header: BlockHeader,
+        *,
+        root: bytes,
+        write_set: dict[bytes, bytes | None],
+        tx_hashes: tuple[bytes, ...],
+        ctx: BlockContext,
+        reward: int,
+    ) -> ApplyResult:
+        """The result of executing ``header``'s block in ``ctx``, whoever built the block."""
+        return cls(
+            state=state,
+            block_hash=header.block_hash,
+            state_root=root,
+            write_set=write_set,
+            tx_hashes=tx_hashes,
+            ratings=tuple(ctx.ratings),
+            evidence=tuple(ctx.evidence),
+            fees=ctx.fees,
+            reward=reward,
+        )
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class BuiltBlock:
@@ -329,16 +354,8 @@ def apply_block(
         state.revert(snapshot)
     else:
         state.commit()
-    return ApplyResult(
-        state=state,
-        block_hash=header.block_hash,
-        state_root=root,
-        write_set=write_set,
-        tx_hashes=tx_hashes,
-        ratings=tuple(ctx.ratings),
-        evidence=tuple(ctx.evidence),
-        fees=ctx.fees,
-        reward=reward,
+    return ApplyResult.of(
+        state, header, root=root, write_set=write_set, tx_hashes=tx_hashes, ctx=ctx, reward=reward
     )
 
 
@@ -420,15 +437,7 @@ def build_block(
         challenge=challenge,
     )
     block = Block(header=header, transactions=tuple(tx.tx for tx in included))
-    result = ApplyResult(
-        state=state,
-        block_hash=header.block_hash,
-        state_root=root,
-        write_set=write_set,
-        tx_hashes=tx_hashes,
-        ratings=tuple(ctx.ratings),
-        evidence=tuple(ctx.evidence),
-        fees=ctx.fees,
-        reward=reward,
+    result = ApplyResult.of(
+        state, header, root=root, write_set=write_set, tx_hashes=tx_hashes, ctx=ctx, reward=reward
     )
     return BuiltBlock(block=block, result=result, rejected=tuple(rejected))
